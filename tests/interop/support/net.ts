@@ -1,0 +1,67 @@
+// Loopback networking helpers: free ports and four-letter words.
+
+import { Deadline } from "./procs.ts";
+
+/**
+ * Returns a TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it). There is a
+ * small race until the server binds it; callers retry startup on a bind failure.
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Sends a four-letter word (e.g. "srvr", "ruok") to 127.0.0.1:port and reads the reply until the
+ * server closes the connection (that is how the protocol ends a 4lw reply), bounded by timeoutMs.
+ * Throws on connection failure or timeout.
+ */
+export async function fourLetter(port: number, word: string, timeoutMs = 5_000): Promise<string> {
+  if (word.length !== 4) throw new Error(`four-letter word must have 4 characters: ${word}`);
+  const deadline = new Deadline(timeoutMs);
+  let conn: Deno.TcpConn | undefined;
+  try {
+    const work = (async () => {
+      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode(word));
+      const chunks: Uint8Array[] = [];
+      const buf = new Uint8Array(16 * 1024);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        chunks.push(buf.slice(0, n));
+      }
+      return new TextDecoder().decode(concat(chunks));
+    })();
+    const result = await Promise.race([work, deadline.promise]);
+    if (result === "timeout") {
+      work.catch(() => {}); // The close below makes the pending read reject; ignore that.
+      throw new Error(`four-letter word ${word} on port ${port}: no EOF within ${timeoutMs} ms`);
+    }
+    return result;
+  } finally {
+    deadline.cancel();
+    try {
+      conn?.close();
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Writes a zoo.cfg from key/value pairs (insertion order kept, so overrides come last). */
+export function renderZooCfg(entries: Record<string, string>): string {
+  return Object.entries(entries).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
