@@ -1,0 +1,58 @@
+/**
+ * Subcommand dispatch for the `zkd` program. Returns the exit code; only main.ts exits.
+ * Subcommands load lazily so `zkd start` does not pay for the shell or the benchmark.
+ */
+
+import { ConfigError } from "../config/config.ts";
+import { VERSION, ZOOKEEPER_COMPAT_VERSION } from "../version.ts";
+import { UsageError } from "./usage_error.ts";
+
+const USAGE = `usage: zkd <command> [options]
+
+commands:
+  start [--config zoo.cfg]   run the server in the foreground (default: embedded
+                             standalone config, 127.0.0.1:2181, data under ./data)
+  cli [-server host:port]    interactive shell (one-shot: -c "ls /")
+  version                    print the version
+  help                       this text
+`;
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "start": {
+        const { runStart } = await import("./start.ts");
+        return await runStart(rest);
+      }
+      case "cli": {
+        const { runCli } = await import("./cli.ts");
+        return await runCli(rest);
+      }
+      case "version":
+      case "--version":
+        console.log(`zkd ${VERSION} (ZooKeeper ${ZOOKEEPER_COMPAT_VERSION} protocol)`);
+        return 0;
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return 0;
+      case undefined:
+        console.error(USAGE);
+        return 2;
+      default:
+        throw new UsageError(`unknown command '${command}' (try: zkd help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`zkd: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      console.error(`zkd: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

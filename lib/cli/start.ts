@@ -1,0 +1,102 @@
+/**
+ * `zkd start [--config PATH] [--log-level L] [--log-json]`: runs the server in the
+ * foreground until SIGTERM/SIGINT, then stops accepting, finishes what is in flight and
+ * returns 0. A bad config is one line naming the problem and a non-zero exit.
+ */
+
+import { parseArgs } from "node:util";
+import {
+  buildConfig,
+  type Config,
+  ConfigError,
+  DEFAULT_ZOO_CFG,
+  parseProperties,
+} from "../config/config.ts";
+import { ZkServer } from "../server/server.ts";
+import { createLogger, isLevel, type Logger } from "../util/log.ts";
+import { VERSION } from "../version.ts";
+import { UsageError } from "./usage_error.ts";
+
+const encoder = new TextEncoder();
+
+export function loadConfig(path: string | undefined): Config {
+  let text = DEFAULT_ZOO_CFG;
+  if (path !== undefined) {
+    try {
+      text = Deno.readTextFileSync(path);
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+    }
+  }
+  return buildConfig(parseProperties(text));
+}
+
+export async function runStart(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        config: { type: "string", short: "c" },
+        "log-level": { type: "string", default: "info" },
+        "log-json": { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const level = parsed.values["log-level"]!;
+  if (!isLevel(level)) {
+    throw new UsageError(`invalid --log-level '${level}' (debug, info, warn, error)`);
+  }
+  // zkServer.sh-style positional config path is accepted too.
+  const configPath = parsed.values.config ?? parsed.positionals[0];
+  const log = createLogger({
+    level,
+    json: parsed.values["log-json"]!,
+    write: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
+  });
+
+  const config = loadConfig(configPath);
+  for (const { key, why } of config.ignored) log.info(`ignoring zoo.cfg key ${key}: ${why}`);
+  Deno.mkdirSync(config.dataDir, { recursive: true });
+
+  const server = new ZkServer(config, log);
+  try {
+    server.start();
+  } catch (e) {
+    throw new ConfigError(
+      `cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${(e as Error).message}`,
+    );
+  }
+  banner(log, config, configPath, server);
+
+  const stopped = Promise.withResolvers<void>();
+  const onSignal = (name: string) => () => {
+    log.info(`${name} received: stopping`);
+    server.stop().then(() => stopped.resolve());
+  };
+  const term = onSignal("SIGTERM");
+  const int = onSignal("SIGINT");
+  Deno.addSignalListener("SIGTERM", term);
+  Deno.addSignalListener("SIGINT", int);
+  await stopped.promise;
+  Deno.removeSignalListener("SIGTERM", term);
+  Deno.removeSignalListener("SIGINT", int);
+  log.info("stopped");
+  return 0;
+}
+
+function banner(log: Logger, config: Config, path: string | undefined, server: ZkServer): void {
+  const addr = server.address;
+  log.info(`zkd ${VERSION} standalone, config ${path ?? "(embedded default)"}`);
+  log.info(
+    `tickTime=${config.tickMs}ms dataDir=${config.dataDir} dataLogDir=${config.dataLogDir} ` +
+      `sessionTimeout=${config.minSessionTimeoutMs}..${config.maxSessionTimeoutMs}ms ` +
+      `maxClientCnxns=${config.maxClientCnxns} jute.maxbuffer=${config.frameBytesMax} ` +
+      `4lw=${[...config.fourLetterWhitelist].join(",")} ` +
+      `superDigest=${config.superDigest === null ? "unset" : "set"}`,
+  );
+  log.info(`zkd listening on ${addr.hostname}:${addr.port}`);
+}

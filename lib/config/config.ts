@@ -1,0 +1,254 @@
+/**
+ * zoo.cfg -> a validated, frozen Config. Every limit lives here, with its unit in its name.
+ * A zoo.cfg written for Apache ZooKeeper must start zkd unchanged: keys that only mean
+ * something to the JVM server are reported as ignored, unknown keys likewise; a known key
+ * with an invalid value is a ConfigError naming key and value.
+ */
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  readonly tickMs: number;
+  readonly dataDir: string;
+  readonly dataLogDir: string;
+  readonly clientPort: number;
+  readonly clientPortAddress: string;
+  /** Per client IP; 0 = no limit. */
+  readonly maxClientCnxns: number;
+  /** Server-wide; 0 = no limit. */
+  readonly maxCnxns: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** Four-letter words allowed; "*" allows all. Always contains srvr. */
+  readonly fourLetterWhitelist: ReadonlySet<string>;
+  /** Largest frame accepted (jute.maxbuffer), bytes. */
+  readonly frameBytesMax: number;
+  readonly extendedTypesEnabled: boolean;
+  readonly containerCheckIntervalMs: number;
+  /** `user:base64sha1` granting super, or null. */
+  readonly superDigest: string | null;
+  readonly skipAcl: boolean;
+  /** Requests in flight across all connections before the server stops reading sockets. */
+  readonly globalOutstandingLimit: number;
+  /** Requests in flight on one connection before the server stops reading it. */
+  readonly connectionOutstandingLimit: number;
+  /** A connection that has not completed its handshake in this long is closed. */
+  readonly handshakeTimeoutMs: number;
+  readonly reconfigEnabled: boolean;
+  readonly snapCount: number;
+  readonly preAllocSizeKb: number;
+  readonly forceSync: boolean;
+  readonly autopurgeSnapRetainCount: number;
+  readonly autopurgePurgeIntervalHours: number;
+  /** Keys that were present but are ignored, with why (logged at start). */
+  readonly ignored: ReadonlyArray<{ key: string; why: string }>;
+}
+
+/** Parses Java-properties text (the zoo.cfg format) into key/value pairs, in file order. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].trimStart();
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    // A trailing backslash continues the value on the next line.
+    while (line.endsWith("\\") && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i].trimStart();
+    }
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m === null) out.set(line.trim(), "");
+    else out.set(m[1], m[2].trim());
+  }
+  return out;
+}
+
+/** Keys zkd reads (plus the zookeeper.-prefixed spelling some people write). */
+const knownKeys = new Set([
+  "tickTime",
+  "dataDir",
+  "dataLogDir",
+  "clientPort",
+  "clientPortAddress",
+  "maxClientCnxns",
+  "maxCnxns",
+  "minSessionTimeout",
+  "maxSessionTimeout",
+  "4lw.commands.whitelist",
+  "jute.maxbuffer",
+  "extendedTypesEnabled",
+  "znode.container.checkIntervalMs",
+  "DigestAuthenticationProvider.superDigest",
+  "skipACL",
+  "globalOutstandingLimit",
+  "connectionOutstandingLimit",
+  "nio.sessionlessCnxnTimeout",
+  "reconfigEnabled",
+  "snapCount",
+  "preAllocSize",
+  "forceSync",
+  "autopurge.snapRetainCount",
+  "autopurge.purgeInterval",
+  "standaloneEnabled",
+]);
+
+/** Keys that configure parts zkd does not have (yet) or that only mean something to a JVM. */
+const ignoredPrefixes: Array<[RegExp, string]> = [
+  [/^server\.\d+$/, "ensembles are not supported yet; running standalone"],
+  [
+    /^(initLimit|syncLimit|electionAlg|peerType|quorumListenOnAllIPs|observerMasterPort|connectToLearnerMasterLimit|dynamicConfigFile|myid|group\.\d+|weight\.\d+|electionPortBindRetry|cnxTimeout|leaderServes|syncEnabled)$/,
+    "quorum setting; ensembles are not supported yet",
+  ],
+  [
+    /^(authProvider\.|sasl|kerberos|superUser|quorum\.|ssl|secureClientPort|portUnification|client\.secure|serverCnxnFactory|clientCnxnSocket)/,
+    "JVM authentication/TLS setting",
+  ],
+  [/^admin\./, "the JVM AdminServer is not part of zkd"],
+  [
+    /^(metricsProvider\.|jvm\.|audit\.|nio\.|netty\.|fsync\.|maxResponseCacheSize|maxGetChildrenResponseCacheSize|clientPortListenBacklog|multiAddress\.|localSessions|oraclePath|tcpKeepAlive|clientTcpKeepAlive|digest\.enabled|snapshot\.|serializeLastProcessedZxid|closeSessionTxn|snapSizeLimitInKb|txnLogSizeLimitInKb|commitLogCount|flushDelay|maxBatchSize|requestThrottle|largeRequest|connection|enforce|emulate353TTLNodes|enforceQuota|readonlymode\.enabled|jute\.maxbuffer\.extrasize|DigestAuthenticationProvider\.(enabled|digestAlg))/,
+    "JVM tuning setting with no zkd equivalent",
+  ],
+];
+
+function fail(key: string, value: string, why: string): never {
+  throw new ConfigError(`invalid value for ${key}: '${value}' (${why})`);
+}
+
+function intValue(key: string, value: string, min: number, max = 0x7fffffff): number {
+  if (!/^-?\d+$/.test(value)) fail(key, value, "not an integer");
+  const n = Number(value);
+  if (n < min || n > max) fail(key, value, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function boolValue(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === "true" || v === "yes") return true;
+  if (v === "false" || v === "no") return false;
+  return fail(key, value, "expected true or false");
+}
+
+export interface ConfigDefaults {
+  /** Used when the file sets no dataDir (the embedded default config). */
+  dataDir?: string;
+}
+
+/**
+ * Builds a Config from zoo.cfg properties. `defaults` fill gaps for the embedded default
+ * configuration only; a real zoo.cfg must name dataDir, as ZooKeeper requires.
+ */
+export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults = {}): Config {
+  const values = new Map<string, string>();
+  const ignored: Array<{ key: string; why: string }> = [];
+  for (const [rawKey, value] of props) {
+    const key = rawKey.startsWith("zookeeper.") ? rawKey.slice("zookeeper.".length) : rawKey;
+    if (knownKeys.has(key)) {
+      values.set(key, value);
+      continue;
+    }
+    const hit = ignoredPrefixes.find(([re]) => re.test(key));
+    ignored.push({ key: rawKey, why: hit ? hit[1] : "unknown key" });
+  }
+  const get = (k: string) => values.get(k);
+
+  const tickMs = get("tickTime") !== undefined ? intValue("tickTime", get("tickTime")!, 1) : 3000;
+  const dataDir = get("dataDir") ?? defaults.dataDir;
+  if (dataDir === undefined || dataDir === "") {
+    throw new ConfigError("dataDir is not set");
+  }
+  const clientPortText = get("clientPort");
+  if (clientPortText === undefined) throw new ConfigError("clientPort is not set");
+  const clientPort = intValue("clientPort", clientPortText, 1, 65535);
+  const minSessionTimeoutMs = get("minSessionTimeout") !== undefined
+    ? intValue("minSessionTimeout", get("minSessionTimeout")!, -1)
+    : -1;
+  const maxSessionTimeoutMs = get("maxSessionTimeout") !== undefined
+    ? intValue("maxSessionTimeout", get("maxSessionTimeout")!, -1)
+    : -1;
+  // ZooKeeper: -1 (or absent) means the default of 2 and 20 ticks.
+  const minMs = minSessionTimeoutMs === -1 ? 2 * tickMs : minSessionTimeoutMs;
+  const maxMs = maxSessionTimeoutMs === -1 ? 20 * tickMs : maxSessionTimeoutMs;
+  if (minMs > maxMs) {
+    throw new ConfigError(
+      `invalid value for minSessionTimeout: '${minMs}' (must not be greater than maxSessionTimeout ${maxMs})`,
+    );
+  }
+
+  const whitelistText = get("4lw.commands.whitelist");
+  const whitelist = new Set<string>(["srvr"]);
+  if (whitelistText !== undefined) {
+    for (const w of whitelistText.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+      if (w !== "*" && !/^[a-z]{4}$/.test(w)) {
+        fail("4lw.commands.whitelist", whitelistText, `'${w}' is not a four-letter word`);
+      }
+      whitelist.add(w);
+    }
+  }
+
+  const superDigest = get("DigestAuthenticationProvider.superDigest") ?? null;
+  if (superDigest !== null && !/^[^:]+:[A-Za-z0-9+/=]+$/.test(superDigest)) {
+    fail("DigestAuthenticationProvider.superDigest", superDigest, "expected user:base64sha1");
+  }
+  const globalOutstandingLimit = get("globalOutstandingLimit") !== undefined
+    ? intValue("globalOutstandingLimit", get("globalOutstandingLimit")!, 1)
+    : 1000;
+
+  return Object.freeze({
+    tickMs,
+    dataDir,
+    dataLogDir: get("dataLogDir") ?? dataDir,
+    clientPort,
+    clientPortAddress: get("clientPortAddress") ?? "0.0.0.0",
+    maxClientCnxns: get("maxClientCnxns") !== undefined
+      ? intValue("maxClientCnxns", get("maxClientCnxns")!, 0)
+      : 60,
+    maxCnxns: get("maxCnxns") !== undefined ? intValue("maxCnxns", get("maxCnxns")!, 0) : 0,
+    minSessionTimeoutMs: minMs,
+    maxSessionTimeoutMs: maxMs,
+    fourLetterWhitelist: whitelist,
+    frameBytesMax: get("jute.maxbuffer") !== undefined
+      ? intValue("jute.maxbuffer", get("jute.maxbuffer")!, 1024)
+      : 0xfffff,
+    extendedTypesEnabled: get("extendedTypesEnabled") !== undefined
+      ? boolValue("extendedTypesEnabled", get("extendedTypesEnabled")!)
+      : false,
+    containerCheckIntervalMs: get("znode.container.checkIntervalMs") !== undefined
+      ? intValue("znode.container.checkIntervalMs", get("znode.container.checkIntervalMs")!, 1)
+      : 60000,
+    superDigest,
+    // ZooKeeper honours only the exact string "yes".
+    skipAcl: get("skipACL") === "yes",
+    globalOutstandingLimit,
+    connectionOutstandingLimit: get("connectionOutstandingLimit") !== undefined
+      ? intValue("connectionOutstandingLimit", get("connectionOutstandingLimit")!, 1)
+      : globalOutstandingLimit,
+    handshakeTimeoutMs: get("nio.sessionlessCnxnTimeout") !== undefined
+      ? intValue("nio.sessionlessCnxnTimeout", get("nio.sessionlessCnxnTimeout")!, 1)
+      : 10000,
+    reconfigEnabled: get("reconfigEnabled") !== undefined
+      ? boolValue("reconfigEnabled", get("reconfigEnabled")!)
+      : false,
+    snapCount: get("snapCount") !== undefined
+      ? intValue("snapCount", get("snapCount")!, 2)
+      : 100000,
+    preAllocSizeKb: get("preAllocSize") !== undefined
+      ? intValue("preAllocSize", get("preAllocSize")!, 1)
+      : 65536,
+    forceSync: get("forceSync") !== undefined ? boolValue("forceSync", get("forceSync")!) : true,
+    autopurgeSnapRetainCount: get("autopurge.snapRetainCount") !== undefined
+      ? Math.max(3, intValue("autopurge.snapRetainCount", get("autopurge.snapRetainCount")!, 1))
+      : 3,
+    autopurgePurgeIntervalHours: get("autopurge.purgeInterval") !== undefined
+      ? intValue("autopurge.purgeInterval", get("autopurge.purgeInterval")!, 0)
+      : 0,
+    ignored,
+  });
+}
+
+/** The embedded default: standalone on 127.0.0.1:2181 with data under ./data. */
+export const DEFAULT_ZOO_CFG = `tickTime=2000
+dataDir=./data
+clientPort=2181
+clientPortAddress=127.0.0.1
+`;

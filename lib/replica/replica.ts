@@ -1,0 +1,676 @@
+/**
+ * The server's brain, with no I/O: bytes and time in, frames and txns out. It composes the
+ * tree, prepare, sessions and watches into ZooKeeper's request path:
+ *
+ *   frame -> decode -> (write) prepare -> txn queued for the log -> committed() -> apply ->
+ *            notifications + reply, in the connection's FIFO order
+ *         -> (read)  served from the tree once every earlier request of that connection
+ *                    has been answered
+ *
+ * The shell (lib/server) moves bytes, calls tick() with the time, and takes the txns to
+ * persist with takeUnpersisted(), reporting them durable with committed(). The same class
+ * will sit behind the WAL and the replication log: only who calls committed() changes.
+ */
+
+import type { Config } from "../config/config.ts";
+import { DecodeError, JuteReader } from "../proto/jute.ts";
+import { Err } from "../proto/errors.ts";
+import { Op, opInfo, Perm, Xid } from "../proto/ops.ts";
+import {
+  type MultiResult,
+  readConnectRequest,
+  readRequest,
+  type Request,
+  writeMultiResults,
+  writeStat,
+} from "../proto/records.ts";
+import { aclAllows, SUPER_ID } from "../tree/acl.ts";
+import { type ApplyResult, DataTree, type WatchTrigger } from "../tree/data_tree.ts";
+import { digestId } from "../tree/digest_auth.ts";
+import { kindOf, ttlOf } from "../tree/node_kind.ts";
+import { PendingChanges } from "../txn/pending.ts";
+import {
+  prepareCloseSession,
+  type PrepareContext,
+  prepareDeleteContainer,
+  prepareWrite,
+} from "../txn/prepare.ts";
+import type { Txn, TxnEntry } from "../txn/txn.ts";
+import { passwordsEqual, sessionPassword } from "../session/password.ts";
+import { SessionTable } from "../session/session_table.ts";
+import { WatchManager } from "../watch/watch_manager.ts";
+import { Connection, type PendingItem } from "./connection.ts";
+import { executeRead, type ReadContext } from "./reads.ts";
+import {
+  connectResponseFrame,
+  invalidSessionFrame,
+  notificationFrame,
+  replyFrame,
+} from "./replies.ts";
+import { assert } from "../util/assert.ts";
+
+/** Where the replica's output goes: the shell implements it with sockets. */
+export interface ReplicaIO {
+  /** Queue a whole frame (length prefix included) for the connection. */
+  send(connId: number, frame: Uint8Array): void;
+  /** Close the connection once its queued frames are written; `reason` is logged. */
+  close(connId: number, reason: string): void;
+  log(level: "debug" | "info" | "warn", message: string): void;
+}
+
+/** What a committed txn must do besides changing the tree. */
+type Origin =
+  | { kind: "request"; connId: number; item: PendingItem; request: Request }
+  | { kind: "createSession"; connId: number; timeoutMs: number; readOnly: boolean | undefined }
+  | { kind: "internal" };
+
+interface Prepared {
+  entry: TxnEntry;
+  origin: Origin;
+}
+
+/** Server-wide counters for srvr/stat/mntr. */
+export class ServerStats {
+  packetsReceived = 0;
+  packetsSent = 0;
+  latencyMinMs = Number.MAX_SAFE_INTEGER;
+  latencyMaxMs = 0;
+  latencyTotalMs = 0;
+  latencyCount = 0;
+  authFailed = 0;
+
+  reset(): void {
+    this.packetsReceived = this.packetsSent = 0;
+    this.latencyMaxMs = this.latencyTotalMs = this.latencyCount = 0;
+    this.latencyMinMs = Number.MAX_SAFE_INTEGER;
+  }
+}
+
+export class Replica {
+  readonly config: Config;
+  readonly tree: DataTree;
+  readonly pending: PendingChanges;
+  readonly sessions: SessionTable;
+  readonly watches = new WatchManager();
+  readonly connections = new Map<number, Connection>();
+  readonly stats = new ServerStats();
+  readonly startedAtMs: number;
+  readonly #io: ReplicaIO;
+  readonly #readCtx: ReadContext;
+  /** Last zxid handed out by prepare (>= tree.lastZxid). */
+  #lastPreparedZxid: number;
+  /** Prepared txns not yet handed to the log, and those handed but not committed. */
+  #unpersisted: Prepared[] = [];
+  readonly #uncommitted: Prepared[] = [];
+  #uncommittedHead = 0;
+  /** Requests received and not yet answered, over all connections (back-pressure). */
+  #outstanding = 0;
+  #nextContainerCheckMs: number;
+  #nowMs: number;
+
+  constructor(config: Config, io: ReplicaIO, nowMs: number, tree = new DataTree()) {
+    this.config = config;
+    this.#io = io;
+    this.tree = tree;
+    this.pending = new PendingChanges(tree);
+    this.sessions = new SessionTable(config.tickMs, 1, nowMs);
+    this.#lastPreparedZxid = tree.lastZxid;
+    this.startedAtMs = nowMs;
+    this.#nowMs = nowMs;
+    this.#nextContainerCheckMs = nowMs + config.containerCheckIntervalMs;
+    this.#readCtx = {
+      tree,
+      watches: this.watches,
+      skipAcl: config.skipAcl,
+      notify: (conn, zxid, type, path) => this.#send(conn, notificationFrame(zxid, type, path)),
+    };
+  }
+
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  get lastZxid(): number {
+    return this.tree.lastZxid;
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  /** A socket was accepted. Returns false (and the shell closes it) when over a limit. */
+  connOpened(connId: number, remoteIp: string, remotePort: number, nowMs: number): boolean {
+    this.#nowMs = nowMs;
+    const { maxClientCnxns, maxCnxns } = this.config;
+    if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
+      this.#io.log("warn", `too many connections (${maxCnxns}); refusing ${remoteIp}`);
+      return false;
+    }
+    if (maxClientCnxns > 0) {
+      let fromIp = 0;
+      for (const c of this.connections.values()) if (c.remoteIp === remoteIp) fromIp++;
+      if (fromIp >= maxClientCnxns) {
+        this.#io.log("warn", `too many connections from ${remoteIp} - max is ${maxClientCnxns}`);
+        return false;
+      }
+    }
+    this.connections.set(connId, new Connection(connId, remoteIp, remotePort, nowMs));
+    return true;
+  }
+
+  /** The socket is gone (peer closed, error, or the replica asked to close it). */
+  connClosed(connId: number): void {
+    const conn = this.connections.get(connId);
+    if (conn === undefined) return;
+    conn.closed = true;
+    this.#outstanding -= conn.queue.length;
+    conn.queue.length = 0;
+    this.watches.removeConnection(connId);
+    this.connections.delete(connId);
+  }
+
+  #close(conn: Connection, reason: string): void {
+    if (conn.closed) return;
+    this.connClosed(conn.id);
+    this.#io.close(conn.id, reason);
+  }
+
+  /** True when the shell should stop reading this socket until replies drain. */
+  shouldPause(connId: number): boolean {
+    const conn = this.connections.get(connId);
+    if (conn === undefined) return false;
+    return conn.queue.length >= this.config.connectionOutstandingLimit ||
+      this.#outstanding >= this.config.globalOutstandingLimit;
+  }
+
+  #send(conn: Connection, frame: Uint8Array): void {
+    if (conn.closed) return;
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    this.#io.send(conn.id, frame);
+  }
+
+  // ------------------------------------------------------------------ input
+
+  /** One whole frame body from a connection (after the length prefix). */
+  frame(connId: number, body: Uint8Array, nowMs: number): void {
+    this.#nowMs = nowMs;
+    const conn = this.connections.get(connId);
+    if (conn === undefined || conn.closed) return;
+    conn.stats.packetsReceived++;
+    this.stats.packetsReceived++;
+    if (!conn.established) {
+      if (conn.handshaking) {
+        // ZooKeeper stops reading until the session exists; we hold the frames instead.
+        conn.early.push(body.slice());
+        return;
+      }
+      this.#connect(conn, body);
+      return;
+    }
+    this.#request(conn, body);
+  }
+
+  #connect(conn: Connection, body: Uint8Array): void {
+    let req;
+    try {
+      req = readConnectRequest(new JuteReader(body, this.config.frameBytesMax));
+    } catch (e) {
+      this.#close(conn, `malformed ConnectRequest: ${(e as Error).message}`);
+      return;
+    }
+    if (req.lastZxidSeen > this.tree.lastZxid) {
+      this.#close(
+        conn,
+        `refusing session request: client lastZxidSeen 0x${req.lastZxidSeen.toString(16)} ` +
+          `is ahead of server 0x${this.tree.lastZxid.toString(16)}; client must try another server`,
+      );
+      return;
+    }
+    conn.sentReadOnlyByte = req.readOnly !== undefined;
+    const timeoutMs = Math.min(
+      Math.max(req.timeOutMs, this.config.minSessionTimeoutMs),
+      this.config.maxSessionTimeoutMs,
+    );
+    const readOnly = req.readOnly === undefined ? undefined : false;
+    if (req.sessionId === 0n) {
+      conn.handshaking = true;
+      const id = this.sessions.allocateId();
+      this.#prepared({
+        entry: this.#entry(id, 0, { type: "createSession", timeoutMs }),
+        origin: { kind: "createSession", connId: conn.id, timeoutMs, readOnly },
+      });
+      return;
+    }
+    const session = this.sessions.get(req.sessionId);
+    const valid = session !== undefined && !session.closing &&
+      passwordsEqual(req.passwd, sessionPassword(req.sessionId));
+    if (!valid) {
+      this.#send(conn, invalidSessionFrame(readOnly));
+      this.#close(conn, `invalid session 0x${BigInt.asUintN(64, req.sessionId).toString(16)}`);
+      return;
+    }
+    // The session moves here: its older connection (and that one's watches) goes away.
+    for (const other of this.connections.values()) {
+      if (other !== conn && other.sessionId === req.sessionId) {
+        this.#close(other, "session moved to a new connection");
+      }
+    }
+    this.sessions.touch(req.sessionId, this.#nowMs, timeoutMs);
+    this.#establish(conn, req.sessionId, timeoutMs, readOnly);
+  }
+
+  #establish(
+    conn: Connection,
+    sessionId: bigint,
+    timeoutMs: number,
+    readOnly: boolean | undefined,
+  ): void {
+    conn.sessionId = sessionId;
+    conn.negotiatedTimeoutMs = timeoutMs;
+    conn.established = true;
+    conn.handshaking = false;
+    conn.establishedAtMs = this.#nowMs;
+    this.#send(
+      conn,
+      connectResponseFrame(timeoutMs, sessionId, sessionPassword(sessionId), readOnly),
+    );
+    const early = conn.early.splice(0);
+    for (const body of early) {
+      if (conn.closed) return;
+      this.#request(conn, body);
+    }
+  }
+
+  #request(conn: Connection, body: Uint8Array): void {
+    const now = this.#nowMs;
+    if (body.byteLength < 8) {
+      this.#close(conn, `request of ${body.byteLength} bytes is shorter than its header`);
+      return;
+    }
+    const r = new JuteReader(body, this.config.frameBytesMax);
+    const xid = r.int();
+    const op = r.int();
+    conn.stats.lastCxid = xid;
+    this.sessions.touch(conn.sessionId, now);
+    const info = opInfo(op);
+    conn.stats.lastOpTag = info?.tag ?? "NA";
+
+    // Unknown opcodes, internal ones, and check outside a multi: UNIMPLEMENTED, then close.
+    if (info === undefined || op === Op.deleteContainer || op === Op.check) {
+      this.#enqueue(
+        conn,
+        xid,
+        op,
+        null,
+        replyFrame(xid, -1, Err.UNIMPLEMENTED),
+        `unknown opcode ${op}`,
+      );
+      return;
+    }
+    let request: Request;
+    try {
+      request = readRequest(op, r);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.#io.log("debug", `0x${conn.sessionId.toString(16)}: ${e.message}`);
+      this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.MARSHALLINGERROR));
+      return;
+    }
+
+    if (info.kind === "oob") {
+      this.#outOfBand(conn, request);
+      return;
+    }
+    const session = this.sessions.get(conn.sessionId);
+    if (session === undefined || session.closing) {
+      if (op === Op.closeSession) {
+        this.#enqueue(
+          conn,
+          xid,
+          op,
+          null,
+          replyFrame(xid, this.tree.lastZxid, Err.OK),
+          "session closed",
+        );
+      } else {
+        this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.SESSIONEXPIRED));
+      }
+      return;
+    }
+    if (info.kind === "write") {
+      this.#write(conn, xid, request);
+      return;
+    }
+    // Reads and local ops: answer now if nothing of this connection is ahead of them.
+    if (conn.queue.length === 0) {
+      const reply = executeRead(this.#readCtx, conn, xid, request);
+      this.#recordLatency(conn, now);
+      this.#send(conn, reply);
+      return;
+    }
+    const item: PendingItem = {
+      xid,
+      op,
+      deferred: request,
+      reply: null,
+      closeAfter: null,
+      receivedAtMs: now,
+    };
+    conn.queue.push(item);
+    this.#outstanding++;
+  }
+
+  #enqueue(
+    conn: Connection,
+    xid: number,
+    op: number,
+    deferred: Request | null,
+    reply: Uint8Array | null,
+    closeAfter: string | null = null,
+  ): PendingItem {
+    const item: PendingItem = { xid, op, deferred, reply, closeAfter, receivedAtMs: this.#nowMs };
+    conn.queue.push(item);
+    this.#outstanding++;
+    this.#pump(conn);
+    return item;
+  }
+
+  #outOfBand(conn: Connection, request: Request): void {
+    if (request.op === Op.auth) {
+      const scheme = request.scheme;
+      if (scheme === "digest") {
+        const id = digestId(new TextDecoder().decode(request.auth));
+        if (this.config.superDigest !== null && id === this.config.superDigest) {
+          conn.addAuthId(SUPER_ID);
+        }
+        conn.addAuthId({ scheme: "digest", id });
+        this.#send(conn, replyFrame(Xid.auth, 0, Err.OK));
+        return;
+      }
+      if (scheme === "ip") {
+        // The ip provider authenticates by address, which the connection already holds.
+        this.#send(conn, replyFrame(Xid.auth, 0, Err.OK));
+        return;
+      }
+      this.stats.authFailed++;
+      this.#send(conn, replyFrame(Xid.auth, 0, Err.AUTHFAILED));
+      this.#close(conn, `authentication failed: no provider for scheme '${scheme}'`);
+      return;
+    }
+    // SASL is not configured: ZooKeeper then has no SASL server for the connection and
+    // fails the request the same way as an unknown auth scheme.
+    this.stats.authFailed++;
+    this.#send(conn, replyFrame(Xid.auth, 0, Err.AUTHFAILED));
+    this.#close(conn, "SASL authentication is not enabled");
+  }
+
+  #write(conn: Connection, xid: number, request: Request): void {
+    const item: PendingItem = {
+      xid,
+      op: request.op,
+      deferred: null,
+      reply: null,
+      closeAfter: null,
+      receivedAtMs: this.#nowMs,
+    };
+    conn.queue.push(item);
+    this.#outstanding++;
+    const origin: Origin = { kind: "request", connId: conn.id, item, request };
+    const zxid = this.#lastPreparedZxid + 1;
+    let txn: Txn;
+    if (request.op === Op.closeSession) {
+      this.sessions.markClosing(conn.sessionId);
+      txn = prepareCloseSession(this.pending, conn.sessionId, zxid);
+      item.closeAfter = "client closed the session";
+    } else if (request.op === Op.reconfig) {
+      txn = { type: "error", err: this.#reconfigError(conn) };
+    } else {
+      const ctx: PrepareContext = {
+        sessionId: conn.sessionId,
+        authIds: conn.authIds,
+        extendedTypesEnabled: this.config.extendedTypesEnabled,
+        skipAcl: this.config.skipAcl,
+      };
+      txn = prepareWrite(request, this.pending, ctx, zxid);
+    }
+    this.#prepared({ entry: this.#entry(conn.sessionId, xid, txn), origin });
+  }
+
+  /** reconfig on a standalone server: disabled, or not permitted, or unimplemented. */
+  #reconfigError(conn: Connection): number {
+    if (!this.config.reconfigEnabled) return Err.RECONFIGDISABLED;
+    const node = this.tree.get("/zookeeper/config");
+    if (!this.config.skipAcl && node && !aclAllows(node.acl, Perm.WRITE, conn.authIds)) {
+      return Err.NOAUTH;
+    }
+    return Err.UNIMPLEMENTED;
+  }
+
+  #entry(sessionId: bigint, cxid: number, txn: Txn): TxnEntry {
+    const zxid = ++this.#lastPreparedZxid;
+    return { sessionId, cxid, zxid, timeMs: this.#nowMs, txn };
+  }
+
+  #prepared(p: Prepared): void {
+    this.#unpersisted.push(p);
+  }
+
+  // ------------------------------------------------------------------ log interface
+
+  /** Txns prepared since the last call, in zxid order, for the log to persist. */
+  takeUnpersisted(): TxnEntry[] {
+    if (this.#unpersisted.length === 0) return [];
+    const batch = this.#unpersisted;
+    this.#unpersisted = [];
+    for (const p of batch) this.#uncommitted.push(p);
+    return batch.map((p) => p.entry);
+  }
+
+  /** Every txn up to `zxid` is durable: apply them in order and answer their requests. */
+  committed(zxid: number, nowMs: number): void {
+    this.#nowMs = nowMs;
+    while (this.#uncommittedHead < this.#uncommitted.length) {
+      const p = this.#uncommitted[this.#uncommittedHead];
+      if (p.entry.zxid > zxid) break;
+      this.#uncommittedHead++;
+      this.#apply(p);
+    }
+    if (this.#uncommittedHead === this.#uncommitted.length) {
+      this.#uncommitted.length = 0;
+      this.#uncommittedHead = 0;
+    }
+  }
+
+  #apply(p: Prepared): void {
+    const { entry, origin } = p;
+    assert(
+      entry.zxid === this.tree.lastZxid + 1,
+      `zxid gap: ${this.tree.lastZxid} -> ${entry.zxid}`,
+    );
+    const result = this.tree.apply(entry);
+    this.pending.applied(entry.zxid);
+    this.#fire(result.triggers, entry.zxid);
+
+    const txn = entry.txn;
+    if (txn.type === "createSession") {
+      this.sessions.add(entry.sessionId, txn.timeoutMs, this.#nowMs);
+    } else if (txn.type === "closeSession") {
+      this.sessions.remove(entry.sessionId);
+    }
+
+    if (origin.kind === "createSession") {
+      const conn = this.connections.get(origin.connId);
+      if (conn === undefined || conn.closed) return;
+      this.#establish(conn, entry.sessionId, origin.timeoutMs, origin.readOnly);
+      return;
+    }
+    if (origin.kind === "internal") {
+      if (txn.type === "closeSession") {
+        for (const conn of this.connections.values()) {
+          if (conn.sessionId === entry.sessionId) this.#close(conn, "session expired");
+        }
+      }
+      return;
+    }
+    const conn = this.connections.get(origin.connId);
+    if (conn === undefined || conn.closed) return;
+    origin.item.reply = this.#writeReply(origin.item.xid, origin.request, txn, result);
+    conn.stats.lastZxid = entry.zxid;
+    this.#pump(conn);
+  }
+
+  /** Turns triggers into notifications, filtered by READ on the node (CVE-2024-23944). */
+  #fire(triggers: WatchTrigger[], zxid: number): void {
+    for (const t of triggers) {
+      let targets: Set<number>;
+      if (t.table === "both") {
+        targets = this.watches.trigger(t.path, "data");
+        this.watches.trigger(t.path, "child", targets);
+      } else {
+        targets = this.watches.trigger(t.path, t.table);
+      }
+      if (targets.size === 0) continue;
+      let frame: Uint8Array | null = null;
+      for (const connId of targets) {
+        const conn = this.connections.get(connId);
+        if (conn === undefined || conn.closed) continue;
+        if (!this.config.skipAcl && !aclAllows(t.acl, Perm.READ, conn.authIds)) continue;
+        frame ??= notificationFrame(zxid, t.type, t.path);
+        this.#send(conn, frame);
+      }
+    }
+  }
+
+  #writeReply(xid: number, request: Request, txn: Txn, result: ApplyResult): Uint8Array {
+    const zxid = this.tree.lastZxid;
+    if (txn.type === "error") return replyFrame(xid, zxid, txn.err);
+    if (request.op === Op.multi) {
+      assert(txn.type === "multi");
+      const failed = txn.txns.some((t) => t.type === "error");
+      const results: MultiResult[] = result.outcomes.map((o, i) => {
+        if (failed) return { type: Op.error, err: o.err };
+        const sub = request.ops[i];
+        switch (sub.op) {
+          case Op.create:
+            return { type: Op.create, path: o.path! };
+          case Op.create2:
+          case Op.createContainer:
+          case Op.createTTL:
+            return { type: Op.create2, path: o.path!, stat: o.stat! };
+          case Op.delete:
+            return { type: Op.delete };
+          case Op.setData:
+            return { type: Op.setData, stat: o.stat! };
+          default:
+            return { type: Op.check };
+        }
+      });
+      return replyFrame(xid, zxid, Err.OK, (w) => writeMultiResults(w, results));
+    }
+    const o = result.outcomes[0];
+    if (o.err !== Err.OK) return replyFrame(xid, zxid, o.err);
+    switch (request.op) {
+      case Op.create:
+        return replyFrame(xid, zxid, Err.OK, (w) => w.ustring(o.path!));
+      case Op.create2:
+      case Op.createContainer:
+      case Op.createTTL:
+        return replyFrame(xid, zxid, Err.OK, (w) => {
+          w.ustring(o.path!);
+          writeStat(w, o.stat!);
+        });
+      case Op.setData:
+      case Op.setACL:
+        return replyFrame(xid, zxid, Err.OK, (w) => writeStat(w, o.stat!));
+      default:
+        return replyFrame(xid, zxid, Err.OK);
+    }
+  }
+
+  /** Sends every answerable reply at the head of the connection's FIFO. */
+  #pump(conn: Connection): void {
+    const q = conn.queue;
+    let n = 0;
+    while (n < q.length && !conn.closed) {
+      const item = q[n];
+      if (item.reply === null) {
+        if (item.deferred === null) break; // a write waiting for its commit
+        item.reply = executeRead(this.#readCtx, conn, item.xid, item.deferred);
+      }
+      n++;
+      this.#recordLatency(conn, item.receivedAtMs);
+      this.#send(conn, item.reply);
+      if (item.closeAfter !== null) {
+        this.#outstanding -= n;
+        q.splice(0, n);
+        this.#close(conn, item.closeAfter);
+        return;
+      }
+    }
+    if (n > 0) {
+      this.#outstanding -= n;
+      q.splice(0, n);
+    }
+  }
+
+  #recordLatency(conn: Connection, receivedAtMs: number): void {
+    const ms = Math.max(0, this.#nowMs - receivedAtMs);
+    conn.stats.recordLatency(ms);
+    conn.stats.lastResponseAtMs = this.#nowMs;
+    const s = this.stats;
+    if (ms < s.latencyMinMs) s.latencyMinMs = ms;
+    if (ms > s.latencyMaxMs) s.latencyMaxMs = ms;
+    s.latencyTotalMs += ms;
+    s.latencyCount++;
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Advances time: expires sessions, closes stalled handshakes, cleans containers/TTLs. */
+  tick(nowMs: number): void {
+    this.#nowMs = nowMs;
+    for (const id of this.sessions.expire(nowMs)) {
+      this.#io.log("info", `expiring session 0x${BigInt.asUintN(64, id).toString(16)}`);
+      const zxid = this.#lastPreparedZxid + 1;
+      const txn = prepareCloseSession(this.pending, id, zxid);
+      this.#prepared({ entry: this.#entry(id, 0, txn), origin: { kind: "internal" } });
+    }
+    for (const conn of this.connections.values()) {
+      if (
+        !conn.established && !conn.handshaking &&
+        nowMs - conn.openedAtMs >= this.config.handshakeTimeoutMs
+      ) {
+        this.#close(conn, `no session request within ${this.config.handshakeTimeoutMs} ms`);
+      }
+    }
+    if (nowMs >= this.#nextContainerCheckMs) {
+      this.#nextContainerCheckMs = nowMs + this.config.containerCheckIntervalMs;
+      this.#cleanContainers(nowMs);
+    }
+  }
+
+  /**
+   * Containers that once had a child and are empty again, and TTL nodes with no children
+   * whose mtime is older than their ttl, are deleted by server-internal txns.
+   */
+  #cleanContainers(nowMs: number): void {
+    const candidates: string[] = [];
+    for (const path of this.tree.containers) {
+      const node = this.tree.get(path);
+      if (node !== undefined && node.numChildren === 0 && node.cversion > 0) candidates.push(path);
+    }
+    for (const path of this.tree.ttlNodes) {
+      const node = this.tree.get(path);
+      if (node === undefined || node.numChildren > 0) continue;
+      if (
+        kindOf(node.ephemeralOwner) === "ttl" && nowMs - node.mtimeMs > ttlOf(node.ephemeralOwner)
+      ) {
+        candidates.push(path);
+      }
+    }
+    for (const path of candidates) {
+      const txn = prepareDeleteContainer(this.pending, path, this.#lastPreparedZxid + 1);
+      if (txn === null) continue;
+      this.#prepared({ entry: this.#entry(0n, 0, txn), origin: { kind: "internal" } });
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The I/O shell around the replica: the TCP listener, one read loop per connection, the
+ * timer that turns wall time into ticks, four-letter words, and the commit step that hands
+ * prepared txns to the log and reports them durable. Everything that decides anything is
+ * in lib/replica; this file only moves bytes and time.
+ */
+
+import type { Config } from "../config/config.ts";
+import { FrameError } from "../proto/frame.ts";
+import { Replica } from "../replica/replica.ts";
+import { fourLetterReply, fourLetterWord } from "../admin/four_letter.ts";
+import type { Logger } from "../util/log.ts";
+import { ClientSocket, OUTPUT_BYTES_PAUSE } from "./client_socket.ts";
+import { hostEnvironment } from "./host_env.ts";
+
+const encoder = new TextEncoder();
+
+export class ZkServer {
+  readonly config: Config;
+  readonly replica: Replica;
+  readonly #log: Logger;
+  readonly #sockets = new Map<number, ClientSocket>();
+  #listener: Deno.TcpListener | null = null;
+  #nextConnId = 1;
+  #tickTimer: ReturnType<typeof setInterval> | undefined;
+  #commitScheduled = false;
+  #stopping = false;
+  #acceptLoop: Promise<void> | null = null;
+
+  constructor(config: Config, log: Logger) {
+    this.config = config;
+    this.#log = log;
+    this.replica = new Replica(config, {
+      send: (connId, frame) => this.#sockets.get(connId)?.send(frame),
+      close: (connId, reason) => {
+        const s = this.#sockets.get(connId);
+        if (s === undefined) return;
+        this.#log.info(`closing connection ${this.#describe(s)}: ${reason}`);
+        s.closeAfterFlush(reason);
+      },
+      log: (level, message) => this.#log.log(level, message),
+    }, Date.now());
+  }
+
+  /** The address actually bound (port 0 in the config picks a free one). */
+  get address(): Deno.NetAddr {
+    if (this.#listener === null) throw new Error("server not started");
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  start(): void {
+    this.#listener = Deno.listen({
+      hostname: this.config.clientPortAddress,
+      port: this.config.clientPort,
+      transport: "tcp",
+    });
+    const tickEveryMs = Math.max(10, Math.min(250, Math.floor(this.config.tickMs / 4)));
+    this.#tickTimer = setInterval(() => {
+      this.replica.tick(Date.now());
+      this.#scheduleCommit();
+    }, tickEveryMs);
+    this.#acceptLoop = this.#accept(this.#listener);
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.#stopping) return;
+        if (e instanceof Deno.errors.BadResource) return;
+        this.#log.warn(`accept failed: ${(e as Error).message}`);
+        continue;
+      }
+      const id = this.#nextConnId++;
+      const remote = conn.remoteAddr as Deno.NetAddr;
+      if (
+        this.#stopping || !this.replica.connOpened(id, remote.hostname, remote.port, Date.now())
+      ) {
+        try {
+          conn.close();
+        } catch { /* ignore */ }
+        continue;
+      }
+      const sock = new ClientSocket(id, conn, this.config.frameBytesMax, (s) => {
+        this.#sockets.delete(s.id);
+        this.replica.connClosed(s.id);
+      });
+      this.#sockets.set(id, sock);
+      this.#serve(sock);
+    }
+  }
+
+  #describe(s: ClientSocket): string {
+    const c = this.replica.connections.get(s.id);
+    const addr = s.conn.remoteAddr as Deno.NetAddr;
+    const sid = c && c.sessionId !== 0n
+      ? ` session 0x${BigInt.asUintN(64, c.sessionId).toString(16)}`
+      : "";
+    return `${addr.hostname}:${addr.port}${sid}`;
+  }
+
+  #shouldPause(s: ClientSocket): boolean {
+    return this.replica.shouldPause(s.id) || s.outputBytes > OUTPUT_BYTES_PAUSE;
+  }
+
+  async #serve(sock: ClientSocket): Promise<void> {
+    const buf = ClientSocket.readBuffer();
+    while (!sock.closed && !sock.closing && !this.#stopping) {
+      if (this.#shouldPause(sock)) {
+        // Back-pressure: stop reading until replies drain (woken by commits and writes).
+        await sock.waitUntilResumed();
+        continue;
+      }
+      const n = await sock.read(buf);
+      if (n === null || n === 0) break;
+      this.#onBytes(sock, buf.subarray(0, n));
+    }
+    if (!this.#stopping && !sock.closing) sock.destroy();
+  }
+
+  #onBytes(sock: ClientSocket, chunk: Uint8Array): void {
+    if (sock.closed || sock.closing) return;
+    sock.decoder.push(chunk);
+    if (!sock.sawFirstBytes) {
+      const first = sock.decoder.peekInt();
+      if (first === undefined) return;
+      sock.sawFirstBytes = true;
+      const word = fourLetterWord(first);
+      if (word !== null) {
+        sock.decoder.skip(4);
+        const text = fourLetterReply(word, this.replica, hostEnvironment(this.config));
+        sock.send(encoder.encode(text));
+        sock.closeAfterFlush(`four-letter word ${word}`);
+        return;
+      }
+    }
+    try {
+      for (;;) {
+        const body = sock.decoder.next();
+        if (body === undefined) break;
+        this.replica.frame(sock.id, body, Date.now());
+        if (sock.closed || sock.closing) break;
+      }
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      this.#log.warn(`closing connection ${this.#describe(sock)}: ${e.message}`);
+      sock.destroy();
+    }
+    this.#scheduleCommit();
+  }
+
+  #scheduleCommit(): void {
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    queueMicrotask(() => {
+      this.#commitScheduled = false;
+      this.#commit();
+    });
+  }
+
+  /**
+   * Hands prepared txns to the log and applies them once durable. Without a WAL (yet) they
+   * are durable at once; the WAL will make this an fsync covering the whole batch.
+   */
+  #commit(): void {
+    for (;;) {
+      const batch = this.replica.takeUnpersisted();
+      if (batch.length === 0) break;
+      this.replica.committed(batch[batch.length - 1].zxid, Date.now());
+    }
+    for (const s of this.#sockets.values()) if (!this.#shouldPause(s)) s.wake();
+  }
+
+  /** Graceful stop: refuse new connections, finish what is in flight, flush, close. */
+  async stop(flushTimeoutMs = 5000): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    clearInterval(this.#tickTimer);
+    try {
+      this.#listener?.close();
+    } catch { /* already closed */ }
+    await this.#acceptLoop;
+    this.#commit();
+    const deadline = Date.now() + flushTimeoutMs;
+    while (Date.now() < deadline && [...this.#sockets.values()].some((s) => s.outputBytes > 0)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const s of [...this.#sockets.values()]) s.destroy();
+  }
+}
