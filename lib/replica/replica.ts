@@ -317,7 +317,7 @@ export class Replica {
     }
 
     if (info.kind === "oob") {
-      this.#outOfBand(conn, request);
+      this.#outOfBand(conn, xid, request);
       return;
     }
     const session = this.sessions.get(conn.sessionId);
@@ -374,7 +374,7 @@ export class Replica {
     return item;
   }
 
-  #outOfBand(conn: Connection, request: Request): void {
+  #outOfBand(conn: Connection, xid: number, request: Request): void {
     if (request.op === Op.auth) {
       const scheme = request.scheme;
       if (scheme === "digest") {
@@ -396,11 +396,10 @@ export class Replica {
       this.#close(conn, `authentication failed: no provider for scheme '${scheme}'`);
       return;
     }
-    // SASL is not configured: ZooKeeper then has no SASL server for the connection and
-    // fails the request the same way as an unknown auth scheme.
-    this.stats.authFailed++;
-    this.#send(conn, replyFrame(Xid.auth, 0, Err.AUTHFAILED));
-    this.#close(conn, "SASL authentication is not enabled");
+    // SASL is not configured, so the connection has no SASL server. ZooKeeper then hits a
+    // null server, logs it, and answers OK with a null token (zxid 0); the connection stays.
+    this.#io.log("warn", "SASL token received but SASL is not enabled");
+    this.#send(conn, replyFrame(xid, 0, Err.OK, (w) => w.buffer(null)));
   }
 
   #write(conn: Connection, xid: number, request: Request): void {
