@@ -123,7 +123,7 @@ Deno.test({
   },
 });
 
-async function portFree(port: number): Promise<boolean> {
+function portFree(port: number): boolean {
   try {
     Deno.listen({ hostname: "127.0.0.1", port }).close();
     return true;
@@ -134,7 +134,7 @@ async function portFree(port: number): Promise<boolean> {
 
 Deno.test({
   name: "zkd start with no config serves on 127.0.0.1:2181 with data under ./data",
-  ignore: !(await portFree(2181)),
+  ignore: !portFree(2181),
   sanitizeResources: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();

@@ -824,6 +824,15 @@ public class ZkProbe {
     // Events from different connections race each other; within one connection the order is
     // the server's (and the client's event thread's) order. Print per connection, in name order.
     got.sort(Comparator.comparing((Ev e) -> e.conn).thenComparingInt(e -> e.seq));
+    // The client hands one WatchedEvent to every watcher registered for it, iterating a HashSet
+    // of watcher objects (identity-hash order, different on every run). Sort each such group,
+    // recognized by the shared event object, by watcher name.
+    for (int i = 0; i < got.size(); ) {
+      int j = i + 1;
+      while (j < got.size() && got.get(j).e == got.get(i).e && got.get(j).conn.equals(got.get(i).conn)) j++;
+      got.subList(i, j).sort(Comparator.comparing((Ev e) -> e.watcher));
+      i = j;
+    }
     List<Map<String, Object>> lines = new ArrayList<>();
     Map<String, Object> prevState = null;
     for (Ev ev : got) {
