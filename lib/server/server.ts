@@ -113,6 +113,8 @@ export class ZkServer {
         await sock.waitUntilResumed();
         continue;
       }
+      // Frames already buffered go first: a pause may have left some unprocessed.
+      if (sock.decoder.bufferedBytes > 0 && this.#processFrames(sock)) continue;
       const n = await sock.read(buf);
       if (n === null || n === 0) break;
       this.#onBytes(sock, buf.subarray(0, n));
@@ -136,12 +138,21 @@ export class ZkServer {
         return;
       }
     }
+    this.#processFrames(sock);
+  }
+
+  /**
+   * Hands whole buffered frames to the replica until none is left or the connection must
+   * pause; returns true if at least one frame was processed.
+   */
+  #processFrames(sock: ClientSocket): boolean {
+    let processed = false;
     try {
-      for (;;) {
+      while (!sock.closed && !sock.closing && !this.#shouldPause(sock)) {
         const body = sock.decoder.next();
         if (body === undefined) break;
+        processed = true;
         this.replica.frame(sock.id, body, Date.now());
-        if (sock.closed || sock.closing) break;
       }
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
@@ -149,6 +160,7 @@ export class ZkServer {
       sock.destroy();
     }
     this.#scheduleCommit();
+    return processed;
   }
 
   #scheduleCommit(): void {
