@@ -13,7 +13,7 @@ import {
   parseProperties,
 } from "../config/config.ts";
 import { ZkServer } from "../server/server.ts";
-import { createLogger, isLevel, type Logger } from "../util/log.ts";
+import { createLogger, isLevel, type Logger } from "../server/log.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./usage_error.ts";
 

@@ -35,7 +35,7 @@ import {
   prepareDeleteContainer,
   prepareWrite,
 } from "../txn/prepare.ts";
-import type { Txn, TxnEntry } from "../txn/txn.ts";
+import type { Txn, TxnEntry } from "../tree/txn.ts";
 import { passwordsEqual, sessionPassword } from "../session/password.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { WatchManager } from "../watch/watch_manager.ts";

@@ -9,7 +9,7 @@ import type { Config } from "../config/config.ts";
 import { FrameError } from "../proto/frame.ts";
 import { Replica } from "../replica/replica.ts";
 import { fourLetterReply, fourLetterWord } from "../admin/four_letter.ts";
-import type { Logger } from "../util/log.ts";
+import type { Logger } from "./log.ts";
 import { ClientSocket, OUTPUT_BYTES_PAUSE } from "./client_socket.ts";
 import { hostEnvironment } from "./host_env.ts";
 

@@ -8,7 +8,7 @@
 import type { Acl, Stat } from "../proto/records.ts";
 import { Err } from "../proto/errors.ts";
 import { EventType } from "../proto/ops.ts";
-import type { Txn, TxnEntry } from "../txn/txn.ts";
+import type { Txn, TxnEntry } from "./txn.ts";
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from "./acl.ts";
 import { CONTAINER_OWNER, kindOf, visibleOwner } from "./node_kind.ts";
 import { baseName, parentOf } from "./path.ts";

@@ -13,7 +13,7 @@ import { aclAllows, type AuthId, fixupAcl } from "../tree/acl.ts";
 import { SYSTEM_PATHS } from "../tree/data_tree.ts";
 import { CONTAINER_OWNER, kindOf, TTL_MAX_MS, ttlOwner } from "../tree/node_kind.ts";
 import { invalidPathReason, parentOf } from "../tree/path.ts";
-import type { Txn } from "./txn.ts";
+import type { Txn } from "../tree/txn.ts";
 import { type NodeLookup, type NodeView, type PendingChanges, ScratchView } from "./pending.ts";
 
 export interface PrepareContext {
