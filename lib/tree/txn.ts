@@ -1,5 +1,5 @@
 /**
-Transactions: the idempotent, fully resolved form of a write. A txn records results, not
+ * Transactions: the idempotent, fully resolved form of a write. A txn records results, not
  * intent (the resulting version, the parent's resulting cversion, the ephemerals a close
  * deletes), so replaying it over a state that already holds some of its effects yields the
  * same tree. Produced by prepare(), consumed by DataTree.apply() for live traffic and replay.
