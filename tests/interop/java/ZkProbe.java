@@ -634,6 +634,9 @@ public class ZkProbe {
           for (ClientInfo ci : infos) l.add(ci.getAuthScheme() + ":" + ci.getUser());
         }
         m.put("rc", infos == null ? "NULL" : "OK");
+        // Sorted: Apache ZooKeeper 3.8 returns the ids in no documented order (it is not
+        // insertion order: a fresh digest login lists digest before ip).
+        l.sort(Comparator.comparing(Object::toString));
         m.put("clientInfo", l);
         return;
       }
