@@ -1,0 +1,262 @@
+/**
+ * Servers run as child processes on loopback for the benchmark and the client tests: Apache
+ * ZooKeeper 3.8 from Debian's `zookeeper` package, and zkd (`main.ts start`). Each gets a
+ * fresh temp directory (zoo.cfg, dataDir, log file) and a free port, and counts as started
+ * once the `srvr` four-letter word answers on its client port.
+ */
+
+import { fourLetterWord } from "./four_letter.ts";
+
+export interface ServerProcess {
+  /** "zk" or "zkd". */
+  readonly name: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** "127.0.0.1:port" */
+  readonly connectString: string;
+  readonly baseDir: string;
+  readonly logPath: string;
+  readonly pid: number;
+  /** The last lines of the server's log (stdout + stderr), for error messages. */
+  logTail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after graceMs; removes the temp directory unless keepDir. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Client port; a free one by default. */
+  port?: number;
+  /** Extra zoo.cfg keys. */
+  cfg?: Record<string, string>;
+  startTimeoutMs?: number;
+  /** Keep the temp directory after stop() (to read the log). */
+  keepDir?: boolean;
+}
+
+const JAVA_DIR = "/usr/share/java";
+
+/** A loopback port that was free a moment ago. */
+export function freeLoopbackPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The classpath for Debian's ZooKeeper (its jar's manifest names the rest), or undefined. */
+export function apacheZkClasspath(): string | undefined {
+  const jar = `${JAVA_DIR}/zookeeper.jar`;
+  if (!fileExists(jar) || !fileExists("/usr/bin/java")) return undefined;
+  const parts = [jar];
+  // slf4j-simple turns "no binding" silence into warnings on stderr, which land in the log.
+  if (fileExists(`${JAVA_DIR}/slf4j-simple.jar`)) parts.push(`${JAVA_DIR}/slf4j-simple.jar`);
+  return parts.join(":");
+}
+
+export function apacheZkInstalled(): boolean {
+  return apacheZkClasspath() !== undefined;
+}
+
+/** JVM flags for tests: a small JVM that starts fast (C1 only, serial GC). */
+export const JVM_FLAGS_QUICK = [
+  "-Xms32m",
+  "-Xmx256m",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+];
+
+/** JVM flags for benchmarking: full JIT, G1, a fixed 1 GiB heap (what zkEnv.sh users run). */
+export const JVM_FLAGS_BENCH = ["-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-XX:+AlwaysPreTouch"];
+
+export interface ApacheZkOptions extends StartOptions {
+  jvmFlags?: readonly string[];
+}
+
+function zooCfg(dataDir: string, port: number, extra: Record<string, string>): string {
+  const cfg: Record<string, string> = {
+    tickTime: "2000",
+    dataDir,
+    clientPort: String(port),
+    clientPortAddress: "127.0.0.1",
+    "admin.enableServer": "false",
+    "4lw.commands.whitelist": "*",
+    maxClientCnxns: "0",
+    extendedTypesEnabled: "true",
+    ...extra,
+  };
+  return Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+/** Starts Apache ZooKeeper standalone (ZooKeeperServerMain) on 127.0.0.1. */
+export async function startApacheZk(opts: ApacheZkOptions = {}): Promise<ServerProcess> {
+  const cp = apacheZkClasspath();
+  if (cp === undefined) {
+    throw new Error("Apache ZooKeeper is not installed (/usr/share/java/zookeeper.jar, java)");
+  }
+  const port = opts.port ?? freeLoopbackPort();
+  const baseDir = await Deno.makeTempDir({ prefix: "zkd-apache-zk-" });
+  const dataDir = `${baseDir}/data`;
+  await Deno.mkdir(dataDir);
+  const cfgPath = `${baseDir}/zoo.cfg`;
+  const extra = opts.cfg ?? {};
+  await Deno.writeTextFile(cfgPath, zooCfg(dataDir, port, extra));
+  // zoo.cfg keys ZooKeeper does not parse itself become zookeeper.<key> system properties only
+  // in some code paths; passing them as -D too makes them take effect everywhere.
+  const props = [
+    "-Dzookeeper.extendedTypesEnabled=true",
+    "-Dzookeeper.admin.enableServer=false",
+    "-Dzookeeper.4lw.commands.whitelist=*",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    ...Object.entries(extra).map(([k, v]) => `-Dzookeeper.${k}=${v}`),
+  ];
+  const args = [
+    ...(opts.jvmFlags ?? JVM_FLAGS_QUICK),
+    ...props,
+    "-cp",
+    cp,
+    "org.apache.zookeeper.server.ZooKeeperServerMain",
+    cfgPath,
+  ];
+  return await launch("zk", "/usr/bin/java", args, baseDir, port, opts);
+}
+
+export interface ZkdOptions extends StartOptions {
+  /** The repository root holding main.ts. */
+  repoRoot: string;
+  /** Extra `zkd start` arguments (e.g. --log-level warn). */
+  args?: readonly string[];
+}
+
+/** Starts zkd (`deno run ... main.ts start --config <tmp cfg>`) on 127.0.0.1. */
+export async function startZkd(opts: ZkdOptions): Promise<ServerProcess> {
+  const port = opts.port ?? freeLoopbackPort();
+  const baseDir = await Deno.makeTempDir({ prefix: "zkd-zkd-" });
+  const dataDir = `${baseDir}/data`;
+  await Deno.mkdir(dataDir);
+  const cfgPath = `${baseDir}/zoo.cfg`;
+  await Deno.writeTextFile(cfgPath, zooCfg(dataDir, port, opts.cfg ?? {}));
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    `${opts.repoRoot}/main.ts`,
+    "start",
+    "--config",
+    cfgPath,
+    ...(opts.args ?? []),
+  ];
+  return await launch("zkd", Deno.execPath(), args, baseDir, port, opts);
+}
+
+async function launch(
+  name: string,
+  command: string,
+  args: string[],
+  baseDir: string,
+  port: number,
+  opts: StartOptions,
+): Promise<ServerProcess> {
+  const logPath = `${baseDir}/server.log`;
+  const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
+  const child = new Deno.Command(command, {
+    args,
+    cwd: baseDir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  // Both streams into one log file; the writes interleave at chunk granularity.
+  const logWriter = log.writable.getWriter();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) await logWriter.write(chunk);
+  };
+  const pumps = Promise.allSettled([pump(child.stdout), pump(child.stderr)]).then(async () => {
+    await logWriter.close().catch(() => {});
+  });
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+
+  const logTail = (lines = 30) => {
+    try {
+      return Deno.readTextFileSync(logPath).split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no log)";
+    }
+  };
+  let stopped = false;
+  const stop = async (graceMs = 5_000) => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Exited meanwhile.
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Exited meanwhile.
+        }
+      }, graceMs);
+      await status;
+      clearTimeout(timer);
+    } else {
+      await status;
+    }
+    await pumps;
+    if (!opts.keepDir) await Deno.remove(baseDir, { recursive: true }).catch(() => {});
+  };
+
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const deadline = performance.now() + startTimeoutMs;
+  for (;;) {
+    if (exited) {
+      const tail = logTail();
+      await stop();
+      throw new Error(`${name} exited during startup; log tail:\n${tail}`);
+    }
+    try {
+      const reply = await fourLetterWord("127.0.0.1", port, "srvr", 2_000);
+      if (reply.includes("Mode:") || reply.includes("Zxid")) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (performance.now() > deadline) {
+      const tail = logTail();
+      await stop();
+      throw new Error(
+        `${name} did not answer srvr on port ${port} within ${startTimeoutMs} ms:\n${tail}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name,
+    hostname: "127.0.0.1",
+    port,
+    connectString: `127.0.0.1:${port}`,
+    baseDir,
+    logPath,
+    pid: child.pid,
+    logTail,
+    stop,
+  };
+}
