@@ -58,6 +58,12 @@ export interface ReplicaIO {
   log(level: "debug" | "info" | "warn", message: string): void;
 }
 
+/** State rebuilt by recovery (snapshot + log replay). */
+export interface RecoveredState {
+  tree: DataTree;
+  sessions: ReadonlyArray<{ id: bigint; timeoutMs: number }>;
+}
+
 /** What a committed txn must do besides changing the tree. */
 type Origin =
   | { kind: "request"; connId: number; item: PendingItem; request: Request }
@@ -108,12 +114,19 @@ export class Replica {
   #nextContainerCheckMs: number;
   #nowMs: number;
 
-  constructor(config: Config, io: ReplicaIO, nowMs: number, tree = new DataTree()) {
+  /**
+   * `recovered` is the state rebuilt from a snapshot and the log: its sessions are tracked
+   * again with a fresh full timeout from now (clients get that long to come back), and
+   * ephemerals whose owner is unknown are removed by logged txns, as ZooKeeper does.
+   */
+  constructor(config: Config, io: ReplicaIO, nowMs: number, recovered?: RecoveredState) {
     this.config = config;
     this.#io = io;
+    const tree = recovered?.tree ?? new DataTree();
     this.tree = tree;
     this.pending = new PendingChanges(tree);
     this.sessions = new SessionTable(config.tickMs, 1, nowMs);
+    for (const s of recovered?.sessions ?? []) this.sessions.add(s.id, s.timeoutMs, nowMs);
     this.#lastPreparedZxid = tree.lastZxid;
     this.startedAtMs = nowMs;
     this.#nowMs = nowMs;
@@ -124,6 +137,11 @@ export class Replica {
       skipAcl: config.skipAcl,
       notify: (conn, zxid, type, path) => this.#send(conn, notificationFrame(zxid, type, path)),
     };
+    for (const owner of [...tree.ephemerals.keys()]) {
+      if (this.sessions.get(owner) !== undefined) continue;
+      const txn = prepareCloseSession(this.pending, owner, this.#lastPreparedZxid + 1);
+      this.#prepared({ entry: this.#entry(owner, 0, txn), origin: { kind: "internal" } });
+    }
   }
 
   get outstanding(): number {
