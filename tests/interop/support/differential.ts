@@ -66,7 +66,8 @@ export function expectLines(run: ProbeRun, expected: Record<string, unknown>[]):
   }
 }
 
-function isSubset(want: unknown, got: unknown): boolean {
+/** True when `want` is a subset of `got` in the sense of expectLines. */
+export function isSubset(want: unknown, got: unknown): boolean {
   if (isPlainObject(want) && isPlainObject(got)) {
     return Object.entries(want).every(([k, v]) => isSubset(v, got[k]));
   }
