@@ -153,7 +153,7 @@ interopTest("java watches: removeWatches (checkWatches 17) and removeAllWatches 
      removewatches /rm children watch=w3
      removewatches /rm/none data watch=w4
      removewatches /rm/other any watch=w1
-     events
+     events wait=3
      use B
      set /rm y
      create /rm/c2 x
@@ -163,14 +163,14 @@ interopTest("java watches: removeWatches (checkWatches 17) and removeAllWatches 
      get /rm watch=w1
      ls /rm watch=w3
      removeallwatches /rm data
-     events
+     events wait=1
      use B
      set /rm z
      events
      use A
      removeallwatches /rm any
      removeallwatches /rm any
-     events
+     events wait=1
      use B
      create /rm/c3 x
      events
@@ -180,7 +180,7 @@ interopTest("java watches: removeWatches (checkWatches 17) and removeAllWatches 
      removeallwatches /rm any
      removewatches /rm2 any watch=pw
      removeallwatches /rm2 any
-     events
+     events wait=2
      use B
      set /rm q
      create /rm2 x
@@ -190,7 +190,7 @@ interopTest("java watches: removeWatches (checkWatches 17) and removeAllWatches 
      removewatches /rm data watch=l1 local
      removeallwatches /nothing any local
      removeallwatches /nothing any
-     events
+     events wait=1
      raw checkwatches /nothing type=3
      raw removewatches /nothing type=3
      raw checkwatches /rm type=1
