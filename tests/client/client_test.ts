@@ -417,6 +417,27 @@ withClient("request() sends any opcode; an unknown one gets UNIMPLEMENTED", asyn
   assert.equal(zk.state, "CONNECTED");
 });
 
+Deno.test("connect() with sessionId and passwd resumes a live session", async () => {
+  const first = await connect({ reconnect: false });
+  const p = freshPath("takeover");
+  await first.create(p, null, { mode: CreateFlag.ephemeral });
+  const firstEnded = new Promise<void>((resolve) => {
+    first.addListener((e) => e.type === EventType.None && e.state === 7 && resolve());
+  });
+  const second = await connect({ sessionId: first.sessionId, passwd: first.passwd });
+  try {
+    assert.equal(second.sessionId, first.sessionId);
+    assert.deepEqual(await second.getEphemerals(p), [p]);
+    // The server closed the first connection; without reconnect, that client is done.
+    await within(10_000, "first client closed", firstEnded);
+    assert.equal(first.state, "CLOSED");
+    assert.equal((await second.exists(p))!.ephemeralOwner, second.sessionId);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
 Deno.test("connect() with a session the server does not know fails with SESSIONEXPIRED", async () => {
   await rejectsWith(
     ZkClient.connect({
