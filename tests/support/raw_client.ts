@@ -70,12 +70,12 @@ export class RawConn {
     }
   }
 
-  async handshake(timeoutMs = 30000): Promise<ConnectResponse> {
+  async handshake(timeoutMs = 30000, lastZxidSeen = 0): Promise<ConnectResponse> {
     const w = new JuteWriter();
     const at = beginFrame(w);
     writeConnectRequest(w, {
       protocolVersion: 0,
-      lastZxidSeen: 0,
+      lastZxidSeen,
       timeOutMs: timeoutMs,
       sessionId: 0n,
       passwd: new Uint8Array(16),
