@@ -741,6 +741,9 @@ export class ZkClient {
             case "expired":
               this.#lastError = `${formatHostPort(host)}: session expired`;
               return "expired";
+            case "broken":
+              this.#lastError = `${formatHostPort(host)}: protocol error: ${ev.reason}`;
+              return "lost";
           }
         }
       }

@@ -53,7 +53,13 @@ export type ProtocolEvent<T> =
   | { kind: "auth"; token: T; err: number }
   | { kind: "ping"; zxid: number }
   /** A watch notification (xid -1). */
-  | { kind: "watch"; event: WatcherEvent; zxid: number };
+  | { kind: "watch"; event: WatcherEvent; zxid: number }
+  /**
+   * The server broke the protocol (bad frame, xid out of order, undecodable reply): always the
+   * last event of a batch. The caller must drop the connection; requests still pending come
+   * back from abandon().
+   */
+  | { kind: "broken"; reason: string };
 
 interface Pending<T> {
   readonly xid: number;
@@ -203,19 +209,26 @@ export class ClientProtocol<T> {
   }
 
   /**
-   * Feeds received bytes; returns the events they complete. Throws ProtocolError (or the
-   * codec's FrameError / DecodeError) when the server broke the protocol: the caller must drop
-   * the connection.
+   * Feeds received bytes; returns the events they complete, in order. When the server broke
+   * the protocol, the events decoded before the fault come first and a "broken" event last;
+   * every request not settled by an event stays pending for abandon().
    */
   receive(chunk: Uint8Array): ProtocolEvent<T>[] {
     const events: ProtocolEvent<T>[] = [];
-    this.#decoder.push(chunk);
-    for (;;) {
-      const frame = this.#decoder.next();
-      if (frame === undefined) return events;
-      if (this.#phase === "handshake") this.#onConnectResponse(frame, events);
-      else if (this.#phase === "open") this.#onReply(frame, events);
-      else throw new ProtocolError(`unexpected frame while ${this.#phase}`);
+    try {
+      this.#decoder.push(chunk);
+      for (;;) {
+        const frame = this.#decoder.next();
+        if (frame === undefined) return events;
+        if (this.#phase === "handshake") this.#onConnectResponse(frame, events);
+        else if (this.#phase === "open") this.#onReply(frame, events);
+        else throw new ProtocolError(`unexpected frame while ${this.#phase}`);
+      }
+    } catch (e) {
+      // FrameError and DecodeError from the codec are protocol faults too.
+      events.push({ kind: "broken", reason: e instanceof Error ? e.message : String(e) });
+      this.#phase = "idle";
+      return events;
     }
   }
 
@@ -264,13 +277,14 @@ export class ClientProtocol<T> {
         return;
       }
     }
-    const head = this.#pending.shift();
+    // The head leaves the queue only once its reply is known good, so a fault leaves it
+    // pending (to fail with CONNECTIONLOSS) rather than lost.
+    const head = this.#pending.peek();
     if (head === undefined) throw new ProtocolError(`reply xid ${xid} with no request pending`);
     if (head.xid !== xid) {
       // Java: "Xid out of order" -> CONNECTIONLOSS and reconnect (zk-protocol §2.1 rule 4).
       throw new ProtocolError(`xid out of order: got ${xid}, expected ${head.xid}`);
     }
-    if (zxid > 0) this.lastZxidSeen = zxid;
     let response: Response | null = null;
     if (err === 0) {
       try {
@@ -282,6 +296,8 @@ export class ClientProtocol<T> {
         throw e;
       }
     }
+    this.#pending.shift();
+    if (zxid > 0) this.lastZxidSeen = zxid;
     events.push({ kind: "reply", token: head.token, op: head.op, xid, zxid, err, response });
   }
 }

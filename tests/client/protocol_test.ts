@@ -1,7 +1,7 @@
 /** ClientProtocol, bytes in and out, with the golden vectors of zk-protocol §1.8. */
 
 import assert from "node:assert/strict";
-import { ClientProtocol, ProtocolError } from "../../lib/client/protocol.ts";
+import { ClientProtocol } from "../../lib/client/protocol.ts";
 import { JuteWriter } from "../../lib/proto/jute.ts";
 import { EventType, Op } from "../../lib/proto/ops.ts";
 import { writeConnectResponse, writeReplyHeader, writeStat } from "../../lib/proto/records.ts";
@@ -190,11 +190,33 @@ Deno.test("receive() rejects a reply whose xid is out of order", () => {
   const p = openProtocol();
   p.request(Op.sync, { op: Op.sync, path: "/" }, "a");
   p.request(Op.sync, { op: Op.sync, path: "/" }, "b");
-  const reply = frame((w) => {
-    writeReplyHeader(w, 2, 9, 0);
+  const good = frame((w) => {
+    writeReplyHeader(w, 1, 9, 0);
     w.ustring("/");
   });
-  assert.throws(() => p.receive(reply), ProtocolError);
+  const bad = frame((w) => {
+    writeReplyHeader(w, 3, 9, 0);
+    w.ustring("/");
+  });
+  const events = p.receive(new Uint8Array([...good, ...bad]));
+  // The good reply is delivered; the fault comes last; "b" stays pending, not lost.
+  assert.deepEqual(events.map((e) => e.kind), ["reply", "broken"]);
+  assert.deepEqual(events[1], { kind: "broken", reason: "xid out of order: got 3, expected 2" });
+  assert.deepEqual(p.abandon(), ["b"]);
+});
+
+Deno.test("receive() reports an undecodable reply as broken and keeps its request pending", () => {
+  const p = openProtocol();
+  p.request(Op.getData, { op: Op.getData, path: "/a", watch: false }, "get");
+  const truncated = frame((w) => {
+    writeReplyHeader(w, 1, 9, 0);
+    w.int(5); // a 5-byte buffer that is not there
+  });
+  const events = p.receive(truncated);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].kind, "broken");
+  assert.equal(p.lastZxidSeen, 0);
+  assert.deepEqual(p.abandon(), ["get"]);
 });
 
 Deno.test("receive() delivers notifications, pings and auth replies out of band", () => {
@@ -227,7 +249,9 @@ Deno.test("receive() rejects a reply frame over frameBytesMax", () => {
   p.startHandshake(30000, false);
   p.receive(connectResponse(30000));
   p.request(Op.sync, { op: Op.sync, path: "/" }, "a");
-  assert.throws(() => p.receive(unhex("00100000")));
+  const events = p.receive(unhex("00100000"));
+  assert.equal(events.length, 1);
+  assert.equal(events[0].kind, "broken");
 });
 
 Deno.test("abandon() returns the unanswered tokens and restarts xids at 1", () => {
