@@ -643,15 +643,13 @@ export class ZkClient {
   #backoff(ms: number): Promise<void> {
     if (this.#closing) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms * (0.5 + Math.random() / 2));
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeBackoff = () => {
         this.#wakeBackoff = null;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms * (0.5 + Math.random() / 2));
+      this.#wakeBackoff = done;
     });
   }
 
@@ -677,7 +675,8 @@ export class ZkClient {
       entry.waiters = [];
     }
     this.#watches.clear();
-    if (end === "lost") this.#stateEvent(KeeperState.Closed);
+    // A client that never connected was never handed out: nobody to tell.
+    if (end === "lost" && this.#everConnected) this.#stateEvent(KeeperState.Closed);
     this.#listeners.clear();
   }
 
