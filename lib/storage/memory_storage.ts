@@ -12,7 +12,8 @@
  * Faults:
  * - crash(): every unsynced change is lost. With a seeded Random, a random prefix of each
  *   file's (and directory's) unsynced changes survives instead, the last write possibly cut
- *   short at a random byte: a torn write. Handles opened before the crash stop working.
+ *   short at a random byte: a torn write. The crashed handle and its files stop working (so
+ *   leftover callbacks of the "dead process" cannot write); crash() returns the new handle.
  * - corruptByte(): flips bits of stored bytes, durable copy included (media damage).
  * - failNextSync(): the next sync of a file rejects (an EIO from fdatasync).
  * - manualSync: syncs stay pending until completeSyncs(), so a test can crash while an
@@ -99,22 +100,44 @@ interface PendingSync {
   complete(): void;
 }
 
+/** What survives a crash, shared by the storage handles of successive "processes". */
+interface Disk {
+  dirs: Map<string, Dir>;
+  manualSync: boolean;
+  pending: PendingSync[];
+  /** Bumped by crash(): handles (storage and files) of an older generation are dead. */
+  generation: number;
+  fileSyncCount: number;
+  dirSyncCount: number;
+}
+
 export interface MemoryStorageOptions {
   /** Syncs stay pending until completeSyncs() (default: they complete at once). */
   manualSync?: boolean;
 }
 
+/** Set only while crash() makes the next process's handle onto an existing disk. */
+let attaching: Disk | null = null;
+
 export class MemoryStorage implements Storage {
-  readonly #dirs = new Map<string, Dir>();
-  readonly #manualSync: boolean;
-  #pending: PendingSync[] = [];
-  /** Bumped by crash(): handles from an older generation are dead. */
-  #generation = 0;
-  #fileSyncCount = 0;
-  #dirSyncCount = 0;
+  readonly #disk: Disk;
+  readonly #generation: number;
 
   constructor(options: MemoryStorageOptions = {}) {
-    this.#manualSync = options.manualSync ?? false;
+    if (attaching !== null) {
+      this.#disk = attaching;
+      this.#generation = attaching.generation;
+      return;
+    }
+    this.#disk = {
+      dirs: new Map(),
+      manualSync: options.manualSync ?? false,
+      pending: [],
+      generation: 0,
+      fileSyncCount: 0,
+      dirSyncCount: 0,
+    };
+    this.#generation = 0;
     this.mkdirp("/");
     this.mkdirp(".");
   }
@@ -122,11 +145,13 @@ export class MemoryStorage implements Storage {
   // ------------------------------------------------------------------ Storage
 
   list(dir: string): string[] {
-    const d = this.#dirs.get(normalize(dir));
+    this.#live();
+    const d = this.#disk.dirs.get(normalize(dir));
     return d === undefined ? [] : [...d.entries.keys()].sort();
   }
 
   open(path: string, options: { create?: boolean } = {}): StorageFile {
+    this.#live();
     const p = normalize(path);
     const [dirPath, name] = split(p);
     const dir = this.#dir(dirPath);
@@ -142,24 +167,23 @@ export class MemoryStorage implements Storage {
       };
       dirChange(dir, { kind: "link", name, inode });
     }
-    const generation = this.#generation;
     const node = inode;
     return new MemoryFile(p, inode, {
-      check: () => {
-        if (generation !== this.#generation) throw new Error(`stale handle after crash: ${p}`);
-      },
+      check: () => this.#live(),
       sync: () => this.#syncFile(node, p),
     });
   }
 
   exists(path: string): boolean {
+    this.#live();
     const p = normalize(path);
-    if (this.#dirs.has(p)) return true;
+    if (this.#disk.dirs.has(p)) return true;
     const [dirPath, name] = split(p);
-    return this.#dirs.get(dirPath)?.entries.has(name) ?? false;
+    return this.#disk.dirs.get(dirPath)?.entries.has(name) ?? false;
   }
 
   rename(from: string, to: string): void {
+    this.#live();
     const [fromDirPath, fromName] = split(normalize(from));
     const [toDirPath, toName] = split(normalize(to));
     const fromDir = this.#dir(fromDirPath);
@@ -175,6 +199,7 @@ export class MemoryStorage implements Storage {
   }
 
   remove(path: string): void {
+    this.#live();
     const [dirPath, name] = split(normalize(path));
     const dir = this.#dir(dirPath);
     if (!dir.entries.has(name)) throw new Error(`no such file: ${path}`);
@@ -182,22 +207,25 @@ export class MemoryStorage implements Storage {
   }
 
   mkdirp(dir: string): void {
+    this.#live();
+    const dirs = this.#disk.dirs;
     let p = normalize(dir);
-    while (!this.#dirs.has(p)) {
-      this.#dirs.set(p, { entries: new Map(), durable: new Map(), unsynced: [], nextSeq: 0 });
+    while (!dirs.has(p)) {
+      dirs.set(p, { entries: new Map(), durable: new Map(), unsynced: [], nextSeq: 0 });
       if (p === "/" || !p.includes("/")) break;
       p = split(p)[0];
     }
   }
 
   syncDir(dir: string): Promise<void> {
+    this.#live();
     const d = this.#dir(normalize(dir));
     const upTo = d.nextSeq;
     return this.#schedule(() => {
       while (d.unsynced.length > 0 && d.unsynced[0].seq < upTo) {
         applyDirChange(d.durable, d.unsynced.shift()!.change);
       }
-      this.#dirSyncCount++;
+      this.#disk.dirSyncCount++;
     });
   }
 
@@ -206,14 +234,18 @@ export class MemoryStorage implements Storage {
   /**
    * A power cut: unsynced changes are lost; with `random`, a random prefix of each file's and
    * directory's unsynced changes survives, the last surviving write possibly torn. Pending
-   * syncs never complete. Every open handle goes dead.
+   * syncs never complete. This handle and every file opened through it go dead, so code of
+   * the "crashed process" still holding them (a pending promise callback) cannot write on;
+   * the returned handle is the restarted process's view of the same disk.
    */
-  crash(options: { random?: Random } = {}): void {
+  crash(options: { random?: Random } = {}): MemoryStorage {
+    this.#live();
+    const disk = this.#disk;
     const random = options.random;
-    this.#pending = [];
-    this.#generation++;
+    disk.pending = [];
+    disk.generation++;
     const inodes = new Set<Inode>();
-    for (const dir of this.#dirs.values()) {
+    for (const dir of disk.dirs.values()) {
       for (const inode of dir.entries.values()) inodes.add(inode);
       for (const inode of dir.durable.values()) inodes.add(inode);
       for (const { change } of dir.unsynced) if (change.kind !== "unlink") inodes.add(change.inode);
@@ -231,13 +263,19 @@ export class MemoryStorage implements Storage {
       inode.unsynced = [];
       inode.content = inode.durable.clone();
     }
-    for (const dir of this.#dirs.values()) {
+    for (const dir of disk.dirs.values()) {
       if (random !== undefined && dir.unsynced.length > 0) {
         const kept = randomBelow(random, dir.unsynced.length + 1);
         for (let i = 0; i < kept; i++) applyDirChange(dir.durable, dir.unsynced[i].change);
       }
       dir.unsynced = [];
       dir.entries = new Map(dir.durable);
+    }
+    attaching = disk;
+    try {
+      return new MemoryStorage();
+    } finally {
+      attaching = null;
     }
   }
 
@@ -256,23 +294,23 @@ export class MemoryStorage implements Storage {
 
   /** Completes the pending syncs (manualSync), oldest first. Returns how many. */
   completeSyncs(): number {
-    const pending = this.#pending;
-    this.#pending = [];
+    const pending = this.#disk.pending;
+    this.#disk.pending = [];
     for (const p of pending) p.complete();
     return pending.length;
   }
 
   get pendingSyncCount(): number {
-    return this.#pending.length;
+    return this.#disk.pending.length;
   }
 
   /** File syncs completed so far (a test can count fdatasyncs per group commit). */
   get fileSyncCount(): number {
-    return this.#fileSyncCount;
+    return this.#disk.fileSyncCount;
   }
 
   get dirSyncCount(): number {
-    return this.#dirSyncCount;
+    return this.#disk.dirSyncCount;
   }
 
   /** What a read of the whole file sees now. */
@@ -287,6 +325,12 @@ export class MemoryStorage implements Storage {
     return bytes.read(0, bytes.size);
   }
 
+  #live(): void {
+    if (this.#generation !== this.#disk.generation) {
+      throw new Error("storage handle of a crashed process (use the one crash() returned)");
+    }
+  }
+
   #syncFile(inode: Inode, path: string): Promise<void> {
     if (inode.failNextSync) {
       inode.failNextSync = false;
@@ -297,18 +341,18 @@ export class MemoryStorage implements Storage {
       while (inode.unsynced.length > 0 && inode.unsynced[0].seq < upTo) {
         applyFileChange(inode.durable, inode.unsynced.shift()!.change);
       }
-      this.#fileSyncCount++;
+      this.#disk.fileSyncCount++;
     });
   }
 
   /** Runs `complete` now, or when completeSyncs() is called; resolves after it ran. */
   #schedule(complete: () => void): Promise<void> {
-    if (!this.#manualSync) {
+    if (!this.#disk.manualSync) {
       complete();
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      this.#pending.push({
+      this.#disk.pending.push({
         complete: () => {
           complete();
           resolve();
@@ -318,14 +362,14 @@ export class MemoryStorage implements Storage {
   }
 
   #dir(path: string): Dir {
-    const dir = this.#dirs.get(path);
+    const dir = this.#disk.dirs.get(path);
     if (dir === undefined) throw new Error(`no such directory: ${path}`);
     return dir;
   }
 
   #inode(path: string): Inode {
     const [dirPath, name] = split(normalize(path));
-    const inode = this.#dirs.get(dirPath)?.entries.get(name);
+    const inode = this.#disk.dirs.get(dirPath)?.entries.get(name);
     if (inode === undefined) throw new Error(`no such file: ${path}`);
     return inode;
   }

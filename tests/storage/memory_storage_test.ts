@@ -27,41 +27,41 @@ Deno.test("MemoryStorage reads see writes at once; sizes grow and shrink", () =>
 });
 
 Deno.test("MemoryStorage.crash() drops writes that no sync covered", async () => {
-  const { s, f } = withFile();
+  let { s, f } = withFile();
   await s.syncDir("/d");
   f.writeAt(0, b(1, 2));
   await f.sync();
   f.writeAt(2, b(3));
   f.truncate(100);
-  s.crash();
+  s = s.crash();
   const g = s.open("/d/f");
   assert.deepEqual(g.readAt(0, 200), b(1, 2));
 });
 
 Deno.test("MemoryStorage handles opened before a crash stop working", () => {
-  const { s, f } = withFile();
-  s.crash();
-  assert.throws(() => f.readAt(0, 1), /stale handle/);
+  let { s, f } = withFile();
+  s = s.crash();
+  assert.throws(() => f.readAt(0, 1), /crashed process/);
   assert.throws(() => s.open("/d/f"), /no such file/, "its directory entry was never synced");
 });
 
 Deno.test("MemoryStorage: a new file needs syncDir to survive, its data needs sync", async () => {
-  const { s, f } = withFile();
+  let { s, f } = withFile();
   f.writeAt(0, b(1));
   await f.sync();
-  s.crash();
+  s = s.crash();
   assert.equal(s.exists("/d/f"), false);
 
   const g = s.open("/d/g", { create: true });
   await s.syncDir("/d");
   g.writeAt(0, b(1));
-  s.crash();
+  s = s.crash();
   assert.equal(s.exists("/d/g"), true);
   assert.equal(s.open("/d/g").size(), 0);
 });
 
 Deno.test("MemoryStorage: rename and remove are durable only after syncDir", async () => {
-  const s = new MemoryStorage();
+  let s = new MemoryStorage();
   s.mkdirp("/d");
   const f = s.open("/d/tmp", { create: true });
   f.writeAt(0, b(5));
@@ -69,13 +69,13 @@ Deno.test("MemoryStorage: rename and remove are durable only after syncDir", asy
   await s.syncDir("/d");
   s.rename("/d/tmp", "/d/final");
   assert.deepEqual(s.list("/d"), ["final"]);
-  s.crash();
+  s = s.crash();
   assert.deepEqual(s.list("/d"), ["tmp"]);
 
   s.rename("/d/tmp", "/d/final");
   await s.syncDir("/d");
   s.remove("/d/final");
-  s.crash();
+  s = s.crash();
   assert.deepEqual(s.list("/d"), ["final"]);
   assert.deepEqual(s.open("/d/final").readAt(0, 1), b(5));
 });
@@ -92,7 +92,7 @@ Deno.test("MemoryStorage rename replaces the target, atomically within a directo
   s.rename("/d/a", "/d/b");
   // Whatever prefix of the directory's changes survives, "b" holds one of the two files.
   for (let seed = 0; seed < 20; seed++) {
-    const t = new MemoryStorage();
+    let t = new MemoryStorage();
     t.mkdirp("/d");
     for (const [name, v] of [["a", 1], ["b", 2]] as const) {
       const f = t.open(`/d/${name}`, { create: true });
@@ -101,7 +101,7 @@ Deno.test("MemoryStorage rename replaces the target, atomically within a directo
     }
     await t.syncDir("/d");
     t.rename("/d/a", "/d/b");
-    t.crash({ random: new SeededRandom(seed) });
+    t = t.crash({ random: new SeededRandom(seed) });
     const names = t.list("/d");
     assert.ok(names.includes("b"), `seed ${seed}: ${names}`);
     assert.ok(["a,b", "b"].includes(names.join(",")), `seed ${seed}: ${names}`);
@@ -113,13 +113,13 @@ Deno.test("MemoryStorage rename replaces the target, atomically within a directo
 Deno.test("MemoryStorage.crash({random}) keeps a prefix of unsynced writes, the last torn", async () => {
   const seen = new Set<string>();
   for (let seed = 0; seed < 200; seed++) {
-    const { s, f } = withFile();
+    let { s, f } = withFile();
     await s.syncDir("/d");
     f.writeAt(0, b(1, 1, 1, 1));
     await f.sync();
     f.writeAt(4, b(2, 2, 2, 2));
     f.writeAt(8, b(3, 3, 3, 3));
-    s.crash({ random: new SeededRandom(seed) });
+    s = s.crash({ random: new SeededRandom(seed) });
     const got = s.open("/d/f").readAt(0, 100);
     const text = [...got].join("");
     // Synced bytes always survive; after them, some of 2222 then some of 3333, in order.
@@ -152,26 +152,26 @@ Deno.test("MemoryStorage manualSync: a sync covers only writes before it, on com
 });
 
 Deno.test("MemoryStorage manualSync: a crash with a sync in flight keeps nothing it covered", async () => {
-  const { s, f } = withFile({ manualSync: true });
+  let { s, f } = withFile({ manualSync: true });
   const dir = s.syncDir("/d");
   s.completeSyncs();
   await dir;
   f.writeAt(0, b(1));
   f.sync();
-  s.crash();
+  s = s.crash();
   assert.equal(s.completeSyncs(), 0);
   assert.equal(s.open("/d/f").size(), 0);
 });
 
 Deno.test("MemoryStorage.corruptByte() damages the stored byte, durable copy included", async () => {
-  const { s, f } = withFile();
+  let { s, f } = withFile();
   await s.syncDir("/d");
   f.writeAt(0, b(0x0f, 0x00));
   await f.sync();
   s.corruptByte("/d/f", 0);
   s.corruptByte("/d/f", 1, 0x01);
   assert.deepEqual(f.readAt(0, 2), b(0xf0, 0x01));
-  s.crash();
+  s = s.crash();
   assert.deepEqual(s.open("/d/f").readAt(0, 2), b(0xf0, 0x01));
 });
 
@@ -198,4 +198,16 @@ Deno.test("MemoryStorage paths: missing files and directories, list, exists, clo
   assert.deepEqual(s.list("/a/b"), ["y", "z"], "regular files only, sorted");
   f.close();
   assert.throws(() => f.size(), /closed/);
+});
+
+Deno.test("MemoryStorage.crash() returns the restarted process's handle; the old one is dead", () => {
+  const old = new MemoryStorage();
+  old.mkdirp("/d");
+  const s = old.crash();
+  for (
+    const op of [() => old.list("/d"), () => old.open("/d/x", { create: true }), () => old.crash()]
+  ) {
+    assert.throws(op, /crashed process/);
+  }
+  assert.ok(s.exists("/d"), "directories are durable at once (a documented simplification)");
 });
