@@ -10,8 +10,8 @@
  * when (every snapCount txns).
  *
  * Ordering guarantees that recovery relies on:
- * - A sync() resolves no earlier than every sync() called before it, even when it had no new
- *   writes of its own to flush (the earlier fdatasync may still be running).
+ * - A sync() resolves no earlier than every sync() called before it: at most one runs at a
+ *   time, and a call made while one runs waits for it and then for the next.
  * - A new segment's first write waits until the old segment is durable (the "barrier"):
  *   records appended meanwhile are held in memory. Without it, a crash could leave a torn
  *   tail in a segment that is not the last, which recovery must treat as corruption.
@@ -85,8 +85,10 @@ export class TxnLogWriter {
   readonly #unsyncedDirs = new Set<string>();
   /** Rolled-away files, closed once the sync covering their last writes resolves. */
   #retiring: StorageFile[] = [];
-  /** The latest sync's promise: a later sync resolves no earlier. */
-  #lastSync: Promise<void> = Promise.resolve();
+  /** The sync whose fdatasyncs are running, if any. */
+  #inflight: Promise<void> | null = null;
+  /** The sync that starts when #inflight settles, shared by every caller meanwhile. */
+  #queued: Promise<void> | null = null;
   /** While set, writes are held (see the module comment). */
   #barrier: Promise<void> | null = null;
   #held: Held[] = [];
@@ -158,13 +160,31 @@ export class TxnLogWriter {
 
   /**
    * Resolves when every record appended before this call is durable (group commit). Rejects,
-   * for good, if a write or sync failed.
+   * for good, if a write or sync failed. While one sync runs, every sync() call joins a
+   * single next one, which starts when the running one ends and covers all their records:
+   * concurrent callers cost one fdatasync per round, not one each.
    */
   sync(): Promise<void> {
     if (this.#failure !== null) return Promise.reject(this.#failure.error);
     // Held records are written when the barrier lifts; sync them after that.
     if (this.#barrier !== null) return this.#barrier.then(() => this.sync());
-    const waits: Promise<void>[] = [this.#lastSync];
+    // Join the queued sync even when the running one just ended: its callback has not run
+    // yet, and starting another here would push the queued callers back a round, every round.
+    if (this.#queued !== null) return this.#queued;
+    if (this.#inflight !== null) {
+      this.#queued = this.#inflight.then(() => {
+        this.#queued = null;
+        if (this.#failure !== null) throw this.#failure.error;
+        return this.#startSync();
+      });
+      return this.#queued;
+    }
+    return this.#startSync();
+  }
+
+  #startSync(): Promise<void> {
+    assert(this.#inflight === null, "one sync at a time");
+    const waits: Promise<void>[] = [];
     if (this.#forceSync) {
       for (const file of this.#unsynced) waits.push(file.sync());
       for (const dir of this.#unsyncedDirs) waits.push(this.#storage.syncDir(dir));
@@ -181,7 +201,11 @@ export class TxnLogWriter {
       this.#fail(error);
       throw error;
     });
-    this.#lastSync = done;
+    this.#inflight = done;
+    const settled = () => {
+      if (this.#inflight === done) this.#inflight = null;
+    };
+    done.then(settled, settled);
     return done;
   }
 

@@ -17,7 +17,7 @@ recoveryCases("MemoryStorage", () => ({
 Deno.test("recovery after seeded random crashes: acked records survive, the log stays clean", async () => {
   for (let seed = 1; seed <= 200; seed++) {
     const random = new SeededRandom(seed);
-    const s = new MemoryStorage();
+    let s = new MemoryStorage();
     let lastZxid = 0;
     let acked = 0;
     // Several lives: write, crash at a random point, recover, write on.
@@ -46,7 +46,7 @@ Deno.test("recovery after seeded random crashes: acked records survive, the log 
           acked = lastZxid;
         }
       }
-      s.crash({ random });
+      s = s.crash({ random });
     }
   }
 });

@@ -17,13 +17,13 @@ async function settle(): Promise<void> {
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 Deno.test("TxnLogWriter.sync() makes everything appended before it durable", async () => {
-  const s = new MemoryStorage();
+  let s = new MemoryStorage();
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
   w.append(entries(1, 3));
   w.append(entries(4, 2));
   await w.sync();
   w.append(entries(6, 1));
-  s.crash();
+  s = s.crash();
   assert.deepEqual(zxidsOf(s), range(1, 5), "synced records survive, the unsynced one does not");
 });
 
@@ -41,7 +41,7 @@ Deno.test("TxnLogWriter: one fdatasync covers a whole batch (group commit)", asy
 });
 
 Deno.test("TxnLogWriter: a crash while the covering sync is in flight promises nothing", async () => {
-  const s = new MemoryStorage({ manualSync: true });
+  let s = new MemoryStorage({ manualSync: true });
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
   w.append(entries(1, 2));
   const first = w.sync();
@@ -52,7 +52,7 @@ Deno.test("TxnLogWriter: a crash while the covering sync is in flight promises n
   w.sync().then(() => acked = true);
   await settle();
   assert.equal(acked, false, "no reply may go out before the fdatasync completes");
-  s.crash();
+  s = s.crash();
   assert.deepEqual(zxidsOf(s), [1, 2]);
 });
 
@@ -101,7 +101,7 @@ Deno.test("TxnLogWriter extends by as many steps as a big batch needs", () => {
 });
 
 Deno.test("TxnLogWriter.roll() starts a segment named by the next zxid in hex", async () => {
-  const s = new MemoryStorage();
+  let s = new MemoryStorage();
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
   w.roll(); // nothing open yet: no effect
   w.append(entries(1, 10));
@@ -116,12 +116,12 @@ Deno.test("TxnLogWriter.roll() starts a segment named by the next zxid in hex", 
   assert.deepEqual(w.segments.map((x) => x.name), ["log.1", "log.b", "log.1f"]);
   assert.deepEqual(listSegments(s, LOG_DIR).map((x) => x.name), ["log.1", "log.b", "log.1f"]);
   assert.equal(w.lastAppendedZxid, 31);
-  s.crash();
+  s = s.crash();
   assert.deepEqual(zxidsOf(s), range(1, 31));
 });
 
 Deno.test("TxnLogWriter holds a new segment's writes until the old segment is durable", async () => {
-  const s = new MemoryStorage({ manualSync: true });
+  let s = new MemoryStorage({ manualSync: true });
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
   w.append(entries(1, 3));
   w.roll();
@@ -140,14 +140,14 @@ Deno.test("TxnLogWriter holds a new segment's writes until the old segment is du
   }
   assert.equal(done, true);
   assert.deepEqual(listSegments(s, LOG_DIR).map((x) => x.name), ["log.1", "log.4", "log.6"]);
-  s.crash();
+  s = s.crash();
   assert.deepEqual(zxidsOf(s), range(1, 6));
 });
 
 Deno.test("TxnLogWriter: random crashes around rolls never leave a torn non-last segment", async () => {
   for (let seed = 0; seed < 300; seed++) {
     const random = new SeededRandom(seed);
-    const s = new MemoryStorage({ manualSync: true });
+    let s = new MemoryStorage({ manualSync: true });
     const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 1024 });
     let zxid = 1;
     let durable = 0;
@@ -165,7 +165,7 @@ Deno.test("TxnLogWriter: random crashes around rolls never leave a torn non-last
       if (randomBelow(random, 2) === 0) s.completeSyncs();
       await settle();
     }
-    s.crash({ random });
+    s = s.crash({ random });
     const got = readLog(s, LOG_DIR, -1);
     const zxids = got.entries.map((e) => e.zxid);
     assert.deepEqual(zxids, range(1, zxids.length), `seed ${seed}: a prefix of what was appended`);
@@ -174,19 +174,19 @@ Deno.test("TxnLogWriter: random crashes around rolls never leave a torn non-last
 });
 
 Deno.test("TxnLogWriter syncs the directory of a new segment before acknowledging", async () => {
-  const s = new MemoryStorage();
+  let s = new MemoryStorage();
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
   w.append(entries(1, 1));
   await w.sync();
   w.roll();
   w.append(entries(2, 1));
   await w.sync();
-  s.crash();
+  s = s.crash();
   assert.deepEqual(listSegments(s, LOG_DIR).map((x) => x.name), ["log.1", "log.2"]);
 });
 
 Deno.test("TxnLogWriter forceSync=false acknowledges without fdatasync (unsafe)", async () => {
-  const s = new MemoryStorage({ manualSync: true });
+  let s = new MemoryStorage({ manualSync: true });
   const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096, forceSync: false });
   w.append(entries(1, 2));
   w.roll();
@@ -194,7 +194,7 @@ Deno.test("TxnLogWriter forceSync=false acknowledges without fdatasync (unsafe)"
   await w.sync();
   assert.equal(s.pendingSyncCount, 0);
   assert.equal(s.fileSyncCount, 0);
-  s.crash();
+  s = s.crash();
   assert.deepEqual(listSegments(s, LOG_DIR), [], "an OS crash loses acknowledged writes");
 });
 
@@ -245,4 +245,69 @@ Deno.test("TxnLogWriter startAfter holds writes until a repair is durable", asyn
   await synced;
   assert.deepEqual(s.list(LOG_DIR), ["log.1"]);
   assert.equal(s.contentOf(`${LOG_DIR}/log.1`).byteLength >= SEGMENT_HEADER_BYTES, true);
+});
+
+Deno.test("TxnLogWriter of a crashed process cannot write on after the crash", async () => {
+  const s = new MemoryStorage();
+  const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
+  w.append(entries(1, 2));
+  await w.sync();
+  w.roll();
+  w.append(entries(3, 2)); // held until log.1 is durable: a callback still pending
+  const restarted = s.crash();
+  await settle();
+  assert.deepEqual(restarted.list(LOG_DIR), ["log.1"], "the held records never land");
+  await assert.rejects(w.sync(), /crashed process/);
+});
+
+Deno.test("TxnLogWriter: syncs called while one runs share a single next fdatasync", async () => {
+  const s = new MemoryStorage({ manualSync: true });
+  const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 4096 });
+  w.append(entries(1, 1));
+  const first = w.sync();
+  const later: Promise<void>[] = [];
+  for (let z = 2; z <= 11; z++) {
+    w.append(entries(z, 1));
+    later.push(w.sync());
+  }
+  assert.equal(new Set(later).size, 1, "one shared promise");
+  // log.1, the new segment's directory and the new version-2 directory; nothing more yet.
+  assert.equal(s.pendingSyncCount, 3);
+  s.completeSyncs();
+  await first;
+  await settle();
+  assert.equal(s.pendingSyncCount, 1, "then one fdatasync for records 2..11");
+  s.completeSyncs();
+  await Promise.all(later);
+  assert.equal(s.fileSyncCount, 2);
+  assert.deepEqual(zxidsOf(s.crash()), range(1, 11));
+});
+
+Deno.test("TxnLogWriter: callers that keep syncing do not starve the queued ones", async () => {
+  const s = new MemoryStorage({ manualSync: true });
+  const w = new TxnLogWriter(s, LOG_DIR, { preAllocSizeBytes: 1 << 16 });
+  let zxid = 0;
+  let stop = false;
+  const done = new Array(10).fill(0);
+  const client = async (i: number) => {
+    while (!stop) {
+      w.append(entries(++zxid, 1));
+      await w.sync();
+      done[i]++;
+    }
+  };
+  const clients = Promise.all(done.map((_, i) => client(i)));
+  for (let round = 0; round < 8; round++) {
+    await settle();
+    s.completeSyncs();
+  }
+  stop = true;
+  for (let round = 0; round < 4; round++) {
+    s.completeSyncs();
+    await settle();
+  }
+  await clients;
+  // Every caller is answered within two fdatasync rounds.
+  for (const [i, n] of done.entries()) assert.ok(n >= 3, `client ${i} completed ${n} syncs`);
+  assert.ok(s.fileSyncCount <= 10, `${s.fileSyncCount} fdatasyncs for ${zxid} records`);
 });
