@@ -1,14 +1,24 @@
 /**
  * The architecture's one rule, enforced: the pure core (lib/util, proto, tree, txn, session,
- * watch, replica, config) touches no Deno API, clock, timer or randomness, never awaits,
- * and imports only downward, so the simulator, the fuzzers and the tests run exactly the
+ * watch, replica, config, snapshot) touches no Deno API, clock, timer or randomness, never
+ * awaits, and imports only downward, so the simulator, the fuzzers and the tests run exactly the
  * code the server runs.
  */
 
 import assert from "node:assert/strict";
 
 const LIB = new URL("../lib/", import.meta.url).pathname;
-const PURE = ["util", "proto", "tree", "txn", "session", "watch", "replica", "config"];
+const PURE = [
+  "util",
+  "proto",
+  "tree",
+  "txn",
+  "session",
+  "watch",
+  "replica",
+  "config",
+  "snapshot",
+];
 /** Allowed import targets per pure folder (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   util: [],
@@ -19,6 +29,8 @@ const ALLOWED: Record<string, string[]> = {
   session: ["util", "proto"],
   watch: ["util", "proto"],
   replica: ["util", "proto", "tree", "txn", "session", "watch", "config"],
+  // storage: only the Storage/StorageFile interfaces (storage.ts), never the Deno adapter.
+  snapshot: ["util", "proto", "tree", "storage"],
 };
 const BANNED: Array<[RegExp, string]> = [
   [/\bDeno\./, "Deno API"],
