@@ -269,6 +269,14 @@ export class DataTree {
     if (parent !== undefined && zxid > parent.pzxid) parent.pzxid = zxid;
     const node = this.nodes.get(path);
     if (node === undefined || parent === undefined) return { err: Err.NONODE };
+    // Live, only empty nodes are deleted. Replayed over a fuzzy snapshot, the node may hold
+    // children the snapshot caught after it was deleted and re-created; left in place they
+    // would be orphans that make their own later create fail with NODEEXISTS, so the
+    // re-created parent never lists them. Each is created again by a later txn in the log.
+    if (node.children !== null && node.children.size > 0) {
+      const prefix = path === "/" ? "/" : path + "/";
+      for (const child of [...node.children]) this.#delete(prefix + child, zxid, triggers);
+    }
     this.nodes.delete(path);
     parent.children?.delete(baseName(path));
     this.approximateDataBytes -= path.length + (node.data?.byteLength ?? 0);
