@@ -18,6 +18,10 @@
  *   or txns missing from the part to replay (zxids after afterZxid must count up by one within
  *   an epoch). That throws WalCorruptionError naming the file and byte offset.
  *
+ * The zeros after the last record of a segment are read to prove no record hides behind a
+ * damaged length, except in a segment whose successor starts at exactly the next zxid: there
+ * nothing can be missing, and skipping saves reading up to preAllocSize per segment.
+ *
  * Known limit: a disk that writes back the pages of one unsynced write out of order can leave
  * a hole followed by data after a crash; that reads as corruption, and start-up stops for an
  * operator instead of guessing.
@@ -105,7 +109,7 @@ export function scanLog(storage: Storage, logDir: string, options: ScanOptions =
     tail: null,
   };
   for (let i = 0; i < segments.length; i++) {
-    scanSegment(storage, segments[i], i === segments.length - 1, scan);
+    scanSegment(storage, segments[i], segments[i + 1]?.firstZxid ?? null, scan);
   }
 
   const repair = (options.repair ?? false) && scan.tail !== null;
@@ -157,12 +161,14 @@ interface SegmentScan {
   tail: TruncatedTail | null;
 }
 
+/** `nextFirstZxid`: the first zxid of the following segment, null for the last segment. */
 function scanSegment(
   storage: Storage,
   segment: SegmentRef,
-  isLast: boolean,
+  nextFirstZxid: number | null,
   scan: SegmentScan,
 ): void {
+  const isLast = nextFirstZxid === null;
   const file = storage.open(segment.path);
   try {
     const reader = new SegmentReader(file);
@@ -207,6 +213,9 @@ function scanSegment(
       }
       const header = readRecordHeader(reader.view(at, RECORD_HEADER_BYTES), 0);
       if (header.payloadBytes === 0) {
+        // When the next segment starts right after this record, no record can be missing
+        // here, so the (up to preAllocSize) zeros need not be read to prove it.
+        if (recordsHere > 0 && nextFirstZxid === scan.lastZxid + 1) break;
         const next = reader.firstNonZero(at);
         if (next === -1) break;
         // A write is never torn before its own first bytes, so a zero length with data

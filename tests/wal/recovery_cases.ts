@@ -262,6 +262,31 @@ export function recoveryCases(label: string, make: () => Fixture): void {
     assert.equal(readLog(fx.storage, fx.logDir, -1).records, 4);
   });
 
+  test("a zeroed length in an earlier segment stops: the next segment shows the gap", async (fx) => {
+    await writeLog(fx.storage, [[4], [2]], {}, fx.logDir);
+    const p = positions(fx.storage, fx.logDir);
+    zero(fx.storage, p[1].file, p[1].offset, p[1].offset + 4);
+    expectCorruption(fx.storage, fx.logDir, "log.1", p[1].offset, /zero record length/);
+  });
+
+  test("stray bytes after the end of data: ignored only where no record can be missing", async (fx) => {
+    await writeLog(fx.storage, [[2], [2]], {}, fx.logDir);
+    const p = positions(fx.storage, fx.logDir);
+    const junkAt = (i: number) => p[i].offset + p[i].bytes + 100;
+    // log.1 ends at zxid 2 and log.3 starts at 3: nothing can be missing from log.1.
+    writeBytes(fx.storage, p[1].file, junkAt(1), Uint8Array.of(1, 2, 3));
+    assert.equal(readLog(fx.storage, fx.logDir, -1).records, 4);
+    // After the last record of the log, the same bytes could be lost records.
+    writeBytes(fx.storage, p[3].file, junkAt(3), Uint8Array.of(1, 2, 3));
+    expectCorruption(
+      fx.storage,
+      fx.logDir,
+      "log.3",
+      p[3].offset + p[3].bytes,
+      /zero record length/,
+    );
+  });
+
   test("a bad record in a segment that is not the last stops, even its final record", async (fx) => {
     await writeLog(fx.storage, [[3], [2]], {}, fx.logDir);
     const p = positions(fx.storage, fx.logDir);
