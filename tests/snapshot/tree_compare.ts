@@ -6,6 +6,7 @@
 
 import type { DataTree, ZNode } from "../../lib/tree/data_tree.ts";
 import { treeDigest } from "../../lib/tree/digest.ts";
+import { crc32 } from "../../lib/util/crc32.ts";
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
@@ -16,7 +17,7 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 
 function describe(n: ZNode): string {
   return JSON.stringify({
-    data: n.data === null ? null : [...n.data],
+    data: n.data === null ? null : `${n.data.byteLength} bytes, crc ${crc32(n.data)}`,
     acl: n.acl,
     czxid: n.czxid,
     mzxid: n.mzxid,
