@@ -5,8 +5,9 @@
  *
  * Two kinds of damage are told apart, and data is never skipped silently:
  *
- * - A torn tail: the last segment ends in a record that fails its checks and nothing but
- *   zeros (or the end of the file) follows it. That is what a crash leaves when a write was
+ * - A torn tail: the last segment ends in a record that fails its checks, nothing but zeros
+ *   (or the end of the file) follows it, and no valid record starts inside it (a damaged
+ *   length must not swallow the records after it). That is what a crash leaves when a write was
  *   cut short, and nothing after it can have been acknowledged (a reply waits for the sync
  *   that covers its record and every record before it). With `repair` the segment is cut at
  *   that record's offset (a segment left with no records is removed), and the result says
@@ -186,6 +187,16 @@ function scanSegment(
           `${reason}, and non-zero data follows at offset ${next}`,
         );
       }
+      // A damaged length can make a record claim the records after it; cutting there would
+      // drop data that was written whole, so a valid record inside the extent is corruption.
+      const hidden = findRecord(reader, offset + 1, extentEnd, scan.lastZxid);
+      if (hidden !== -1) {
+        throw new WalCorruptionError(
+          segment.path,
+          offset,
+          `${reason}, and a valid record starts inside it at offset ${hidden}`,
+        );
+      }
       scan.tail = {
         file: segment.path,
         offset,
@@ -307,6 +318,22 @@ function scanSegment(
   } finally {
     file.close();
   }
+}
+
+/**
+ * The offset of the first record in [from, to) that passes its checks and follows
+ * `lastZxid`, or -1. Only used on the rare path where a tail looks torn.
+ */
+function findRecord(reader: SegmentReader, from: number, to: number, lastZxid: number): number {
+  const size = reader.sizeBytes;
+  for (let at = from; at < to && at + RECORD_HEADER_BYTES <= size; at++) {
+    const header = readRecordHeader(reader.view(at, RECORD_HEADER_BYTES), 0);
+    if (header.payloadBytes <= 0 || header.payloadBytes > RECORD_PAYLOAD_BYTES_MAX) continue;
+    if (at + RECORD_HEADER_BYTES + header.payloadBytes > size || header.zxid <= lastZxid) continue;
+    const record = reader.view(at, RECORD_HEADER_BYTES + header.payloadBytes);
+    if (recordCrc(record, 0, header.payloadBytes) === header.crc) return at;
+  }
+  return -1;
 }
 
 /** The high 32 bits of a zxid: the leader epoch that issued it. */

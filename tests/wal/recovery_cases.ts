@@ -262,6 +262,29 @@ export function recoveryCases(label: string, make: () => Fixture): void {
     assert.equal(readLog(fx.storage, fx.logDir, -1).records, 4);
   });
 
+  test("a length enlarged to swallow the last records is corruption, not a torn tail", async (fx) => {
+    await writeLog(fx.storage, [[5]], {}, fx.logDir);
+    const p = positions(fx.storage, fx.logDir);
+    const size = fx.storage.open(p[1].file).size();
+    // Ending in the zeros after the log, and running past the end of the file.
+    for (const claimed of [p[4].offset + p[4].bytes + 50 - p[1].offset, size + 100 - p[1].offset]) {
+      const f = fx.storage.open(p[1].file);
+      const saved = f.readAt(p[1].offset, 4);
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setInt32(0, claimed - 16);
+      f.writeAt(p[1].offset, length);
+      f.close();
+      expectCorruption(
+        fx.storage,
+        fx.logDir,
+        "log.1",
+        p[1].offset,
+        new RegExp(`valid record starts inside it at offset ${p[2].offset}`),
+      );
+      writeBytes(fx.storage, p[1].file, p[1].offset, saved);
+    }
+  });
+
   test("a zeroed length in an earlier segment stops: the next segment shows the gap", async (fx) => {
     await writeLog(fx.storage, [[4], [2]], {}, fx.logDir);
     const p = positions(fx.storage, fx.logDir);
