@@ -19,6 +19,8 @@ import { baseName, invalidPathReason, parentOf } from "../tree/path.ts";
 import type { StorageFile } from "../storage/storage.ts";
 import { crc32 } from "../util/crc32.ts";
 import { type ByteSource, bytesSource, ChunkReader } from "./chunk_reader.ts";
+
+export type { ByteSource };
 import {
   HEADER_BYTES,
   SNAPSHOT_END_MAGIC,
@@ -51,11 +53,16 @@ function hex32(v: number): string {
 }
 
 /**
- * Loads and validates a snapshot from a file or from bytes. `file` names it in errors
- * (defaults to the StorageFile's path, or "<bytes>").
+ * Loads and validates a snapshot from a file (a StorageFile, or any ByteSource such as a
+ * read-only file in a tool) or from bytes. `file` names it in errors (defaults to the
+ * StorageFile's path, or "<bytes>").
  */
-export function loadSnapshot(source: Uint8Array | StorageFile, file?: string): LoadedSnapshot {
-  const name = file ?? (source instanceof Uint8Array ? "<bytes>" : source.path);
+export function loadSnapshot(
+  source: Uint8Array | StorageFile | ByteSource,
+  file?: string,
+): LoadedSnapshot {
+  const name = file ??
+    ("path" in source && typeof source.path === "string" ? source.path : "<bytes>");
   const bytes = source instanceof Uint8Array ? bytesSource(source) : source;
   const size = bytes.size();
   if (size < MIN_FILE_BYTES) {
