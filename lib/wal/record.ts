@@ -1,7 +1,7 @@
 /**
  * The log record frame around one encoded txn:
  *
- *     [int32 payloadBytes][uint32 crc32c][int64 zxid][payloadBytes of txn_codec output]
+ *     [int32 payloadBytes][uint32 crc32][int64 zxid][payloadBytes of txn_codec output]
  *
  * all big-endian. The CRC covers every byte of the record except itself (length, zxid and
  * payload), so a damaged length or zxid is caught as surely as a damaged payload. The zxid
@@ -13,7 +13,7 @@
 import type { JuteWriter } from "../proto/jute.ts";
 import type { TxnEntry } from "../tree/txn.ts";
 import { assert } from "../util/assert.ts";
-import { crc32c } from "./crc32c.ts";
+import { crc32 } from "../util/crc32.ts";
 import { writeTxnEntry } from "./txn_codec.ts";
 
 export const RECORD_HEADER_BYTES = 16;
@@ -42,8 +42,8 @@ export function writeRecord(w: JuteWriter, entry: TxnEntry): void {
 
 /** The CRC a record at `at` in `bytes` must carry, given its payload length. */
 export function recordCrc(bytes: Uint8Array, at: number, payloadBytes: number): number {
-  const lengthCrc = crc32c(bytes.subarray(at, at + 4));
-  return crc32c(bytes.subarray(at + 8, at + RECORD_HEADER_BYTES + payloadBytes), lengthCrc);
+  const lengthCrc = crc32(bytes.subarray(at, at + 4));
+  return crc32(bytes.subarray(at + 8, at + RECORD_HEADER_BYTES + payloadBytes), lengthCrc);
 }
 
 export interface RecordHeader {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { JuteWriter } from "../../lib/proto/jute.ts";
 import { MemoryStorage } from "../../lib/storage/memory_storage.ts";
-import { crc32c } from "../../lib/wal/crc32c.ts";
+import { crc32 } from "../../lib/util/crc32.ts";
 import { readRecordHeader, RECORD_HEADER_BYTES, writeRecord } from "../../lib/wal/record.ts";
 import {
   encodeSegmentHeader,
@@ -48,7 +48,7 @@ Deno.test("segment header: magic ZKDL, version 1, first zxid; problems are named
   assert.match(segmentHeaderProblem(zk, 0)!, /bad magic 0x5a4b4c47/, "a ZooKeeper log is refused");
 });
 
-Deno.test("writeRecord() frames [length][crc32c of length+zxid+payload][zxid][payload]", () => {
+Deno.test("writeRecord() frames [length][crc32 of length+zxid+payload][zxid][payload]", () => {
   const e = entryAt(0x100000007);
   const w = new JuteWriter();
   writeRecord(w, e);
@@ -62,7 +62,7 @@ Deno.test("writeRecord() frames [length][crc32c of length+zxid+payload][zxid][pa
   const covered = new Uint8Array(bytes.length - 4);
   covered.set(bytes.subarray(0, 4));
   covered.set(bytes.subarray(8), 4);
-  assert.equal(header.crc, crc32c(covered));
+  assert.equal(header.crc, crc32(covered));
 });
 
 Deno.test("writeRecord() refuses zxids that cannot be logged", () => {
