@@ -6,6 +6,7 @@
  */
 
 import { crc32 } from "../util/crc32.ts";
+import type { ByteSlab } from "./byte_slab.ts";
 import { SnapshotError } from "./format.ts";
 
 const TWO_POW_32 = 4294967296;
@@ -128,14 +129,19 @@ export class ChunkReader {
     return decodeUtf8(this.#window, start, start + n, () => this.fail(`${what} is not UTF-8`, at));
   }
 
-  /** A length-prefixed buffer, copied out of the window; null for length -1. */
-  buffer(what: string): Uint8Array | null {
+  /**
+   * A length-prefixed buffer, copied out of the window (into `slab` if given, see
+   * byte_slab.ts); null for length -1.
+   */
+  buffer(what: string, slab?: ByteSlab): Uint8Array | null {
     const n = this.#length(what);
     if (n === -1) return null;
     this.#need(n);
     const start = this.#pos;
     this.#pos += n;
-    return this.#window.slice(start, start + n);
+    return slab === undefined
+      ? this.#window.slice(start, start + n)
+      : slab.copy(this.#window, start, start + n);
   }
 
   /** Reads (and checksums) everything up to file offset `end`. */

@@ -6,7 +6,8 @@
  * to an older snapshot: a bad snapshot is never half-loaded into a running server.
  *
  * It rebuilds what the file does not store: children sets, the ephemeral, container and TTL
- * indexes, approximateDataBytes and ACL interning. A path that appears twice (re-created
+ * indexes, approximateDataBytes and ACL interning. Small data buffers share slabs
+ * (byte_slab.ts). A path that appears twice (re-created
  * while a fuzzy snapshot was written) takes the last record's fields but keeps its first
  * position in the Map, which keeps parents before children for the next snapshot.
  */
@@ -18,6 +19,7 @@ import { kindOf } from "../tree/node_kind.ts";
 import { baseName, invalidPathReason, parentOf } from "../tree/path.ts";
 import type { StorageFile } from "../storage/storage.ts";
 import { crc32 } from "../util/crc32.ts";
+import { ByteSlab } from "./byte_slab.ts";
 import { type ByteSource, bytesSource, ChunkReader } from "./chunk_reader.ts";
 
 export type { ByteSource };
@@ -139,11 +141,12 @@ function parse(
   tree.nodes.clear();
   tree.approximateDataBytes = 0;
   let nodeRecords = 0;
+  const slab = new ByteSlab();
   for (;;) {
     const at = r.offset;
     const path = r.ustring("path");
     if (path === null) break; // END_OF_NODES
-    const data = r.buffer("data");
+    const data = r.buffer("data", slab);
     const aclRef = r.int();
     if (aclRef < 0 || aclRef >= acls.length) r.fail(`${path}: ACL ref ${aclRef} not in the table`);
     const czxid = r.long();
