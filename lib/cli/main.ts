@@ -4,6 +4,9 @@
  */
 
 import { ConfigError } from "../config/config.ts";
+import { RecoveryError } from "../server/persistence.ts";
+import { SnapshotError } from "../snapshot/format.ts";
+import { WalCorruptionError } from "../wal/wal_corruption_error.ts";
 import { VERSION, ZOOKEEPER_COMPAT_VERSION } from "../version.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -13,6 +16,10 @@ commands:
   start [--config zoo.cfg]   run the server in the foreground (default: embedded
                              standalone config, 127.0.0.1:2181, data under ./data)
   cli [-server host:port]    interactive shell (one-shot: -c "ls /")
+  snapshot inspect FILE      summary of a snapshot file (zxid, nodes, biggest subtrees)
+  snapshot dump FILE --json  every node and session of a snapshot as JSON
+  wal dump DIR               one line per logged txn (DIR: dataLogDir or its version-2)
+  wal verify DIR             check every record of the write-ahead log
   version                    print the version
   help                       this text
 `;
@@ -28,6 +35,14 @@ export async function main(args: string[]): Promise<number> {
       case "cli": {
         const { runCli } = await import("./cli.ts");
         return await runCli(rest);
+      }
+      case "snapshot": {
+        const { runSnapshot } = await import("./snapshot.ts");
+        return await runSnapshot(rest);
+      }
+      case "wal": {
+        const { runWal } = await import("./wal.ts");
+        return await runWal(rest);
       }
       case "version":
       case "--version":
@@ -49,7 +64,10 @@ export async function main(args: string[]): Promise<number> {
       console.error(`zkd: ${e.message}`);
       return 2;
     }
-    if (e instanceof ConfigError) {
+    if (
+      e instanceof ConfigError || e instanceof RecoveryError || e instanceof WalCorruptionError ||
+      e instanceof SnapshotError
+    ) {
       console.error(`zkd: ${e.message}`);
       return 1;
     }

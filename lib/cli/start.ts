@@ -62,7 +62,14 @@ export async function runStart(args: string[]): Promise<number> {
   for (const { key, why } of config.ignored) log.info(`ignoring zoo.cfg key ${key}: ${why}`);
   Deno.mkdirSync(config.dataDir, { recursive: true });
 
+  const startedMs = Date.now();
   const server = new ZkServer(config, log);
+  const r = server.recovery;
+  log.info(
+    `recovered zxid 0x${r.lastZxid.toString(16)} in ${Date.now() - startedMs} ms: snapshot ` +
+      `0x${r.snapshotZxid.toString(16)} + ${r.replayedTxns} logged txns, ` +
+      `${server.replica.tree.nodeCount} znodes, ${r.state.sessions.length} sessions`,
+  );
   try {
     server.start();
   } catch (e) {
@@ -81,7 +88,16 @@ export async function runStart(args: string[]): Promise<number> {
   const int = onSignal("SIGINT");
   Deno.addSignalListener("SIGTERM", term);
   Deno.addSignalListener("SIGINT", int);
-  await stopped.promise;
+  const failure = await Promise.race([stopped.promise, server.failed]).then(
+    () => null,
+    (e: Error) => e,
+  );
+  if (failure !== null) {
+    // Fail-stop: after a failed fsync nothing written since can be trusted; restart recovers.
+    log.error(`stopping after a write-ahead log failure: ${failure.message}`);
+    await server.stop(1000);
+    return 1;
+  }
   Deno.removeSignalListener("SIGTERM", term);
   Deno.removeSignalListener("SIGINT", int);
   log.info("stopped");

@@ -1,8 +1,8 @@
 /**
  * The I/O shell around the replica: the TCP listener, one read loop per connection, the
  * timer that turns wall time into ticks, four-letter words, and the commit step that hands
- * prepared txns to the log and reports them durable. Everything that decides anything is
- * in lib/replica; this file only moves bytes and time.
+ * prepared txns to the write-ahead log (persistence.ts) and applies them once durable.
+ * Everything that decides anything is in lib/replica; this file only moves bytes and time.
  */
 
 import type { Config } from "../config/config.ts";
@@ -12,6 +12,9 @@ import { fourLetterReply, fourLetterWord } from "../admin/four_letter.ts";
 import type { Logger } from "./log.ts";
 import { ClientSocket, OUTPUT_BYTES_PAUSE } from "./client_socket.ts";
 import { hostEnvironment } from "./host_env.ts";
+import { Persistence, recover, type Recovery } from "./persistence.ts";
+import type { Storage } from "../storage/storage.ts";
+import { DenoStorage } from "../storage/deno_storage.ts";
 
 const encoder = new TextEncoder();
 
@@ -27,19 +30,47 @@ export class ZkServer {
   #stopping = false;
   #acceptLoop: Promise<void> | null = null;
 
-  constructor(config: Config, log: Logger) {
+  readonly recovery: Recovery;
+  readonly #persistence: Persistence;
+  readonly #failed = Promise.withResolvers<never>();
+
+  /** Recovers the state from `config.dataDir` (throws RecoveryError if it cannot). */
+  constructor(config: Config, log: Logger, storage: Storage = new DenoStorage()) {
     this.config = config;
     this.#log = log;
-    this.replica = new Replica(config, {
-      send: (connId, frame) => this.#sockets.get(connId)?.send(frame),
-      close: (connId, reason) => {
-        const s = this.#sockets.get(connId);
-        if (s === undefined) return;
-        this.#log.info(`closing connection ${this.#describe(s)}: ${reason}`);
-        s.closeAfterFlush(reason);
+    this.recovery = recover(storage, config, log);
+    this.replica = new Replica(
+      config,
+      {
+        send: (connId, frame) => this.#sockets.get(connId)?.send(frame),
+        close: (connId, reason) => {
+          const s = this.#sockets.get(connId);
+          if (s === undefined) return;
+          this.#log.info(`closing connection ${this.#describe(s)}: ${reason}`);
+          s.closeAfterFlush(reason);
+        },
+        log: (level, message) => this.#log.log(level, message),
       },
-      log: (level, message) => this.#log.log(level, message),
-    }, Date.now());
+      Date.now(),
+      this.recovery.state,
+    );
+    this.#persistence = new Persistence(storage, config, this.replica, this.recovery, log, {
+      onApplied: () => {
+        for (const s of this.#sockets.values()) if (!this.#shouldPause(s)) s.wake();
+      },
+      onFatal: (e) => this.#failed.reject(e),
+    });
+    this.#failed.promise.catch(() => {}); // observed through `failed`
+  }
+
+  /** Rejects if the write-ahead log fails; the process must then stop and recover. */
+  get failed(): Promise<never> {
+    return this.#failed.promise;
+  }
+
+  /** Takes a snapshot now (operators, tests, benchmarks). */
+  snapshot(): Promise<string> {
+    return this.#persistence.snapshot();
   }
 
   /** The address actually bound (port 0 in the config picks a free one). */
@@ -60,6 +91,7 @@ export class ZkServer {
       this.#scheduleCommit();
     }, tickEveryMs);
     this.#acceptLoop = this.#accept(this.#listener);
+    this.#scheduleCommit(); // recovery may have prepared txns (orphan ephemerals)
   }
 
   async #accept(listener: Deno.TcpListener): Promise<void> {
@@ -166,26 +198,14 @@ export class ZkServer {
   #scheduleCommit(): void {
     if (this.#commitScheduled) return;
     this.#commitScheduled = true;
+    // Everything read in this turn joins one append and one fsync (group commit).
     queueMicrotask(() => {
       this.#commitScheduled = false;
-      this.#commit();
+      this.#persistence.flush();
     });
   }
 
-  /**
-   * Hands prepared txns to the log and applies them once durable. Without a WAL (yet) they
-   * are durable at once; the WAL will make this an fsync covering the whole batch.
-   */
-  #commit(): void {
-    for (;;) {
-      const batch = this.replica.takeUnpersisted();
-      if (batch.length === 0) break;
-      this.replica.committed(batch[batch.length - 1].zxid, Date.now());
-    }
-    for (const s of this.#sockets.values()) if (!this.#shouldPause(s)) s.wake();
-  }
-
-  /** Graceful stop: refuse new connections, finish what is in flight, flush, close. */
+  /** Graceful stop: refuse new connections, finish what is in flight, sync, flush, close. */
   async stop(flushTimeoutMs = 5000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
@@ -194,7 +214,9 @@ export class ZkServer {
       this.#listener?.close();
     } catch { /* already closed */ }
     await this.#acceptLoop;
-    this.#commit();
+    await this.#persistence.close().catch((e) => {
+      this.#log.error(`closing the write-ahead log: ${(e as Error).message}`);
+    });
     const deadline = Date.now() + flushTimeoutMs;
     while (Date.now() < deadline && [...this.#sockets.values()].some((s) => s.outputBytes > 0)) {
       await new Promise((r) => setTimeout(r, 10));
