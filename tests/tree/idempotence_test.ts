@@ -111,7 +111,7 @@ function runSeed(seed: number): Outcome {
 
 Deno.test("fuzzy snapshot + replay of later txns rebuilds the live tree (seeded)", () => {
   const one = env("ZKD_SEED");
-  const count = Number(env("ZKD_IDEMPOTENCE_SEEDS") ?? 400);
+  const count = Number(env("ZKD_IDEMPOTENCE_SEEDS") ?? 1000);
   const seeds = one !== undefined ? [Number(one)] : Array.from({ length: count }, (_, i) => i + 1);
   const kinds = { persistent: 0, ephemeral: 0, container: 0, ttl: 0 };
   let replayed = 0;
