@@ -41,7 +41,8 @@ export interface Config {
   readonly preAllocSizeKb: number;
   readonly forceSync: boolean;
   readonly autopurgeSnapRetainCount: number;
-  readonly autopurgePurgeIntervalHours: number;
+  /** How often old snapshots and logs are purged; 0 = never. */
+  readonly autopurgePurgeIntervalMs: number;
   /** Keys that were present but are ignored, with why (logged at start). */
   readonly ignored: ReadonlyArray<{ key: string; why: string }>;
 }
@@ -120,6 +121,18 @@ function intValue(key: string, value: string, min: number, max = 0x7fffffff): nu
   const n = Number(value);
   if (n < min || n > max) fail(key, value, `must be between ${min} and ${max}`);
   return n;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration: a bare integer counts in `bareUnitMs` (hours for autopurge.purgeInterval, as in
+ * ZooKeeper 3.8); a number with a unit suffix (ms, s, m, h, d) is accepted as ZooKeeper 3.10 does.
+ */
+function durationMs(key: string, value: string, bareUnitMs: number): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (m === null) return fail(key, value, "expected an integer, optionally with ms, s, m, h or d");
+  return Number(m[1]) * (m[2] === undefined ? bareUnitMs : UNIT_MS[m[2]]);
 }
 
 function boolValue(key: string, value: string): boolean {
@@ -239,8 +252,8 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     autopurgeSnapRetainCount: get("autopurge.snapRetainCount") !== undefined
       ? Math.max(3, intValue("autopurge.snapRetainCount", get("autopurge.snapRetainCount")!, 1))
       : 3,
-    autopurgePurgeIntervalHours: get("autopurge.purgeInterval") !== undefined
-      ? intValue("autopurge.purgeInterval", get("autopurge.purgeInterval")!, 0)
+    autopurgePurgeIntervalMs: get("autopurge.purgeInterval") !== undefined
+      ? durationMs("autopurge.purgeInterval", get("autopurge.purgeInterval")!, 3600 * 1000)
       : 0,
     ignored,
   });

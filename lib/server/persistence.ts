@@ -136,11 +136,8 @@ export class Persistence {
       startAfter: recovery.durable,
     });
     this.#snapshotAfterTxns = this.#randomSnapCount();
-    if (config.autopurgePurgeIntervalHours > 0) {
-      this.#purgeTimer = setInterval(
-        () => this.purge(),
-        config.autopurgePurgeIntervalHours * 3600 * 1000,
-      );
+    if (config.autopurgePurgeIntervalMs > 0) {
+      this.#purgeTimer = setInterval(() => this.#purgeLogged(), config.autopurgePurgeIntervalMs);
     }
   }
 
@@ -241,6 +238,14 @@ export class Persistence {
         `${file.size} bytes in ${Date.now() - startedMs} ms`,
     );
     return path;
+  }
+
+  #purgeLogged(): void {
+    try {
+      this.purge();
+    } catch (e) {
+      this.#log.warn(`purge failed: ${(e as Error).message}`);
+    }
   }
 
   /** Keeps the newest autopurge.snapRetainCount snapshots and the log they need. */

@@ -80,3 +80,16 @@ Deno.test("buildConfig() names the key and value of an invalid setting", () => {
     assert.throws(() => cfg(text), (e: unknown) => e instanceof ConfigError && re.test(e.message));
   }
 });
+
+Deno.test("autopurge.purgeInterval counts hours, or takes a unit suffix as ZooKeeper 3.10", () => {
+  const base = "dataDir=/d\nclientPort=1\n";
+  assert.equal(cfg(base).autopurgePurgeIntervalMs, 0);
+  assert.equal(cfg(base + "autopurge.purgeInterval=2").autopurgePurgeIntervalMs, 7_200_000);
+  assert.equal(cfg(base + "autopurge.purgeInterval=30s").autopurgePurgeIntervalMs, 30_000);
+  assert.equal(cfg(base + "autopurge.purgeInterval=500ms").autopurgePurgeIntervalMs, 500);
+  assert.throws(
+    () => cfg(base + "autopurge.purgeInterval=soon"),
+    /autopurge.purgeInterval: 'soon'/,
+  );
+  assert.equal(cfg(base + "autopurge.snapRetainCount=1").autopurgeSnapRetainCount, 3, "minimum 3");
+});

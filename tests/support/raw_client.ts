@@ -70,15 +70,19 @@ export class RawConn {
     }
   }
 
-  async handshake(timeoutMs = 30000, lastZxidSeen = 0): Promise<ConnectResponse> {
+  async handshake(
+    timeoutMs = 30000,
+    lastZxidSeen = 0,
+    resume: { sessionId: bigint; passwd: Uint8Array } | null = null,
+  ): Promise<ConnectResponse> {
     const w = new JuteWriter();
     const at = beginFrame(w);
     writeConnectRequest(w, {
       protocolVersion: 0,
       lastZxidSeen,
       timeOutMs: timeoutMs,
-      sessionId: 0n,
-      passwd: new Uint8Array(16),
+      sessionId: resume?.sessionId ?? 0n,
+      passwd: resume?.passwd ?? new Uint8Array(16),
       readOnly: false,
     });
     endFrame(w, at);
