@@ -117,6 +117,18 @@ function rewriteDeprecated(shell: Shell, words: string[], positional: number): s
   return out;
 }
 
+const quit: Command = {
+  name: "quit",
+  usage: "",
+  options: {},
+  argsMin: 1,
+  needsSession: false,
+  async run(shell) {
+    shell.quitRequested = true;
+    await shell.zk?.close();
+  },
+};
+
 const commands: Command[] = [
   {
     name: "connect",
@@ -138,28 +150,8 @@ const commands: Command[] = [
       await zk.close();
     },
   },
-  {
-    name: "quit",
-    usage: "",
-    options: {},
-    argsMin: 1,
-    needsSession: false,
-    async run(shell) {
-      shell.quitRequested = true;
-      await shell.zk?.close();
-    },
-  },
-  {
-    name: "exit",
-    usage: "",
-    options: {},
-    argsMin: 1,
-    needsSession: false,
-    async run(shell) {
-      shell.quitRequested = true;
-      await shell.zk?.close();
-    },
-  },
+  quit,
+  { ...quit, name: "exit" },
   {
     name: "help",
     usage: "",
