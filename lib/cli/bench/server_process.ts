@@ -6,6 +6,7 @@
  */
 
 import { fourLetterWord } from "./four_letter.ts";
+import { rssKb } from "./proc_mem.ts";
 
 export interface ServerProcess {
   /** "zk" or "zkd". */
@@ -15,12 +16,22 @@ export interface ServerProcess {
   /** "127.0.0.1:port" */
   readonly connectString: string;
   readonly baseDir: string;
+  /** `<baseDir>/data`: the server's dataDir (snapshots and log under version-2). */
+  readonly dataDir: string;
   readonly logPath: string;
   readonly pid: number;
+  /** performance.now() when the process was spawned, and when `srvr` first said Mode:. */
+  readonly spawnedAtMs: number;
+  readonly readyAtMs: number;
+  /** Highest RSS seen while waiting for `srvr` (only when StartOptions.sampleRss), KiB. */
+  readonly startupPeakRssKb: number | undefined;
   /** The last lines of the server's log (stdout + stderr), for error messages. */
   logTail(lines?: number): string;
-  /** SIGTERM, then SIGKILL after graceMs; removes the temp directory unless keepDir. */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * `signal` (SIGTERM by default), then SIGKILL after graceMs; removes the temp directory
+   * unless keepDir (here or in StartOptions).
+   */
+  stop(graceMs?: number, opts?: { keepDir?: boolean; signal?: Deno.Signal }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -31,6 +42,17 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Keep the temp directory after stop() (to read the log). */
   keepDir?: boolean;
+  /**
+   * Start in this directory (made by an earlier start with keepDir) instead of a fresh temp
+   * one: a restart on the same dataDir. The zoo.cfg is written anew, the log appended to.
+   */
+  baseDir?: string;
+  /** Called with every line the server prints (stdout or stderr) and performance.now(). */
+  onLine?: (line: string, atMs: number) => void;
+  /** How often to poll `srvr` while waiting for the server (default 100 ms). */
+  readyPollMs?: number;
+  /** Sample the RSS (ps) at every poll while starting, for startupPeakRssKb. */
+  sampleRss?: boolean;
 }
 
 const JAVA_DIR = "/usr/share/java";
@@ -77,8 +99,17 @@ export const JVM_FLAGS_QUICK = [
 /** JVM flags for benchmarking: full JIT, G1, a fixed 1 GiB heap (what zkEnv.sh users run). */
 export const JVM_FLAGS_BENCH = ["-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-XX:+AlwaysPreTouch"];
 
+/**
+ * JVM flags for the 1M-znode benchmarks: room for a million znodes plus a snapshot being
+ * serialised (-Xmx2g), but no -Xms / pre-touch, so the resident memory measured is what the
+ * JVM really uses rather than a heap reserved up front.
+ */
+export const JVM_FLAGS_BIG = ["-Xmx2g", "-XX:+UseG1GC"];
+
 export interface ApacheZkOptions extends StartOptions {
   jvmFlags?: readonly string[];
+  /** slf4j-simple's default level (default warn); info shows snapshots and loading. */
+  logLevel?: "warn" | "info" | "debug";
 }
 
 function zooCfg(dataDir: string, port: number, extra: Record<string, string>): string {
@@ -103,9 +134,9 @@ export async function startApacheZk(opts: ApacheZkOptions = {}): Promise<ServerP
     throw new Error("Apache ZooKeeper is not installed (/usr/share/java/zookeeper.jar, java)");
   }
   const port = opts.port ?? freeLoopbackPort();
-  const baseDir = await Deno.makeTempDir({ prefix: "zkd-apache-zk-" });
+  const baseDir = opts.baseDir ?? await Deno.makeTempDir({ prefix: "zkd-apache-zk-" });
   const dataDir = `${baseDir}/data`;
-  await Deno.mkdir(dataDir);
+  await Deno.mkdir(dataDir, { recursive: true });
   const cfgPath = `${baseDir}/zoo.cfg`;
   const extra = opts.cfg ?? {};
   await Deno.writeTextFile(cfgPath, zooCfg(dataDir, port, extra));
@@ -115,7 +146,7 @@ export async function startApacheZk(opts: ApacheZkOptions = {}): Promise<ServerP
     "-Dzookeeper.extendedTypesEnabled=true",
     "-Dzookeeper.admin.enableServer=false",
     "-Dzookeeper.4lw.commands.whitelist=*",
-    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    `-Dorg.slf4j.simpleLogger.defaultLogLevel=${opts.logLevel ?? "warn"}`,
     ...Object.entries(extra).map(([k, v]) => `-Dzookeeper.${k}=${v}`),
   ];
   const args = [
@@ -139,9 +170,9 @@ export interface ZkdOptions extends StartOptions {
 /** Starts zkd (`deno run ... main.ts start --config <tmp cfg>`) on 127.0.0.1. */
 export async function startZkd(opts: ZkdOptions): Promise<ServerProcess> {
   const port = opts.port ?? freeLoopbackPort();
-  const baseDir = await Deno.makeTempDir({ prefix: "zkd-zkd-" });
+  const baseDir = opts.baseDir ?? await Deno.makeTempDir({ prefix: "zkd-zkd-" });
   const dataDir = `${baseDir}/data`;
-  await Deno.mkdir(dataDir);
+  await Deno.mkdir(dataDir, { recursive: true });
   const cfgPath = `${baseDir}/zoo.cfg`;
   await Deno.writeTextFile(cfgPath, zooCfg(dataDir, port, opts.cfg ?? {}));
   const args = [
@@ -169,7 +200,14 @@ async function launch(
   opts: StartOptions,
 ): Promise<ServerProcess> {
   const logPath = `${baseDir}/server.log`;
-  const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
+  // A restart (opts.baseDir) appends to the log of the earlier run.
+  const log = await Deno.open(logPath, {
+    write: true,
+    create: true,
+    truncate: opts.baseDir === undefined,
+    append: opts.baseDir !== undefined,
+  });
+  const spawnedAtMs = performance.now();
   const child = new Deno.Command(command, {
     args,
     cwd: baseDir,
@@ -180,8 +218,21 @@ async function launch(
   }).spawn();
   // Both streams into one log file; the writes interleave at chunk granularity.
   const logWriter = log.writable.getWriter();
+  const onLine = opts.onLine;
   const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) await logWriter.write(chunk);
+    // Lines are split per stream, so stdout and stderr never mix within one line.
+    const decoder = new TextDecoder();
+    let partial = "";
+    for await (const chunk of stream) {
+      if (onLine !== undefined) {
+        const atMs = performance.now();
+        const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) onLine(line, atMs);
+      }
+      await logWriter.write(chunk);
+    }
+    if (onLine !== undefined && partial !== "") onLine(partial, performance.now());
   };
   const pumps = Promise.allSettled([pump(child.stdout), pump(child.stderr)]).then(async () => {
     await logWriter.close().catch(() => {});
@@ -200,12 +251,15 @@ async function launch(
     }
   };
   let stopped = false;
-  const stop = async (graceMs = 5_000) => {
+  const stop = async (
+    graceMs = 5_000,
+    how: { keepDir?: boolean; signal?: Deno.Signal } = {},
+  ) => {
     if (stopped) return;
     stopped = true;
     if (!exited) {
       try {
-        child.kill("SIGTERM");
+        child.kill(how.signal ?? "SIGTERM");
       } catch {
         // Exited meanwhile.
       }
@@ -222,12 +276,19 @@ async function launch(
       await status;
     }
     await pumps;
-    if (!opts.keepDir) await Deno.remove(baseDir, { recursive: true }).catch(() => {});
+    if (!(how.keepDir ?? opts.keepDir)) {
+      await Deno.remove(baseDir, { recursive: true }).catch(() => {});
+    }
   };
 
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   const deadline = performance.now() + startTimeoutMs;
+  let startupPeakRssKb: number | undefined;
   for (;;) {
+    if (opts.sampleRss) {
+      const rss = await rssKb(child.pid);
+      if (rss !== undefined) startupPeakRssKb = Math.max(startupPeakRssKb ?? 0, rss);
+    }
     if (exited) {
       const tail = logTail();
       await stop();
@@ -235,7 +296,7 @@ async function launch(
     }
     try {
       const reply = await fourLetterWord("127.0.0.1", port, "srvr", 2_000);
-      if (reply.includes("Mode:") || reply.includes("Zxid")) break;
+      if (reply.includes("Mode:")) break;
     } catch {
       // Not listening yet.
     }
@@ -246,16 +307,21 @@ async function launch(
         `${name} did not answer srvr on port ${port} within ${startTimeoutMs} ms:\n${tail}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, opts.readyPollMs ?? 100));
   }
+  const readyAtMs = performance.now();
   return {
     name,
     hostname: "127.0.0.1",
     port,
     connectString: `127.0.0.1:${port}`,
     baseDir,
+    dataDir: `${baseDir}/data`,
     logPath,
     pid: child.pid,
+    spawnedAtMs,
+    readyAtMs,
+    startupPeakRssKb,
     logTail,
     stop,
   };
