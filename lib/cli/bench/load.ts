@@ -143,39 +143,6 @@ class LoadConnection {
     this.#spare = new Uint8Array(this.#out.byteLength);
   }
 
-  static async open(
-    hostname: string,
-    port: number,
-    sessionTimeoutMs: number,
-  ): Promise<Deno.TcpConn> {
-    const conn = await Deno.connect({ hostname, port });
-    conn.setNoDelay(true);
-    const w = new JuteWriter();
-    w.int(0);
-    writeConnectRequest(w, {
-      protocolVersion: 0,
-      lastZxidSeen: 0,
-      timeOutMs: sessionTimeoutMs,
-      sessionId: 0n,
-      passwd: new Uint8Array(16),
-      readOnly: false,
-    });
-    w.patchInt(0, w.offset - 4);
-    await writeAll(conn, w.view());
-    const decoder = new FrameDecoder(FRAME_BYTES_MAX);
-    const buf = new Uint8Array(1024);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) throw new Error(`${hostname}:${port} closed the connection at handshake`);
-      decoder.push(buf.subarray(0, n));
-      const frame = decoder.next();
-      if (frame === undefined) continue;
-      const resp = readConnectResponse(new JuteReader(frame));
-      if (resp.timeOutMs <= 0) throw new Error(`${hostname}:${port} refused the session`);
-      return conn;
-    }
-  }
-
   /** Fills the pipeline. */
   start(inflight: number): void {
     for (let i = 0; i < inflight; i++) this.#send();
@@ -314,7 +281,44 @@ class LoadConnection {
   }
 }
 
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+/**
+ * Connects and opens a session (a bare ConnectRequest, no client library): the connection is
+ * ready for requests when this resolves.
+ */
+export async function openSession(
+  hostname: string,
+  port: number,
+  sessionTimeoutMs: number,
+): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname, port });
+  conn.setNoDelay(true);
+  const w = new JuteWriter();
+  w.int(0);
+  writeConnectRequest(w, {
+    protocolVersion: 0,
+    lastZxidSeen: 0,
+    timeOutMs: sessionTimeoutMs,
+    sessionId: 0n,
+    passwd: new Uint8Array(16),
+    readOnly: false,
+  });
+  w.patchInt(0, w.offset - 4);
+  await writeAll(conn, w.view());
+  const decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  const buf = new Uint8Array(1024);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error(`${hostname}:${port} closed the connection at handshake`);
+    decoder.push(buf.subarray(0, n));
+    const frame = decoder.next();
+    if (frame === undefined) continue;
+    const resp = readConnectResponse(new JuteReader(frame));
+    if (resp.timeOutMs <= 0) throw new Error(`${hostname}:${port} refused the session`);
+    return conn;
+  }
+}
+
+export async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.byteLength) off += await conn.write(bytes.subarray(off));
 }
@@ -337,7 +341,7 @@ export async function runLoad(o: LoadOptions, hooks: LoadHooks = {}): Promise<Lo
   const conns: LoadConnection[] = [];
   try {
     for (let i = 0; i < o.connections; i++) {
-      const conn = await LoadConnection.open(o.hostname, o.port, o.sessionTimeoutMs ?? 30_000);
+      const conn = await openSession(o.hostname, o.port, o.sessionTimeoutMs ?? 30_000);
       conns.push(
         new LoadConnection(
           conn,
