@@ -1,10 +1,11 @@
 /**
  * The benchmark (`deno task bench`, scripts/bench.ts): zkd and Apache ZooKeeper 3.8 side by
- * side under the same pipelined load, three mixes (getData only, setData only, 90/10), each
- * target started here as a subprocess on loopback (or given with --zkd-connect /
- * --zk-connect). Prints a markdown table: throughput, p50/p99 latency, zkd/ZooKeeper ratios,
- * and the CPU the server and the load generator used, so a saturated generator is visible.
- * It reports numbers; it does not pass or fail.
+ * side, both with fsync on, each started here as a subprocess on loopback. Three scenarios:
+ * the mixes (getData only, setData only, 90/10 under the same pipelined load: throughput,
+ * p50/p99, and the CPU the server and the load generator used, so a saturated generator is
+ * visible); p99 during a snapshot of a 1M-znode tree (bench/big_tree.ts); restart time and
+ * resident memory with that tree. Prints one markdown table per scenario with zkd/ZooKeeper
+ * ratios and the load average. It reports numbers; it does not pass or fail.
  */
 
 import { parseArgs } from "node:util";
@@ -14,26 +15,63 @@ import { Err } from "../proto/errors.ts";
 import { parseHosts } from "../client/hosts.ts";
 import { runLoad } from "./bench/load.ts";
 import { processCpuTimeMs, selfCpuTimeMs } from "./bench/proc_cpu.ts";
-import { markdownReport, type Row } from "./bench/report.ts";
+import { runBigTree } from "./bench/big_tree.ts";
+import {
+  fmtLoad,
+  markdownReport,
+  restartReport,
+  type RestartRow,
+  type Row,
+  snapshotReport,
+  type SnapshotRow,
+} from "./bench/report.ts";
 import {
   apacheZkInstalled,
   JVM_FLAGS_BENCH,
+  JVM_FLAGS_BIG,
   type ServerProcess,
   startApacheZk,
   startZkd,
 } from "./bench/server_process.ts";
 
 const USAGE = `usage: deno task bench [options]
+
+Scenarios (--scenarios, comma separated; default mixes,snapshot,restart):
+  mixes      read-only, write-only and 90/10 throughput and p50/p99 (closed loop, pipelined)
+  snapshot   preload --big-znodes znodes, then a paced read+write load; p99 without vs during
+             the snapshots the servers take every ~--snap-count txns (from their logs)
+  restart    with the same preloaded tree: RSS, then stop and start again on the same data
+             (--restarts times); time until srvr answers Mode:, RSS while and after starting
+  (snapshot and restart share one preload per target; together about 2-3 minutes per target)
+
+Both servers run on loopback with forceSync=yes, tickTime=2000, the same snapCount and a fresh
+dataDir under the same temp directory; ZooKeeper runs with JVM flags ${JVM_FLAGS_BENCH.join(" ")}
+for mixes and ${JVM_FLAGS_BIG.join(" ")} for the 1M-znode scenarios.
+
+Mixes:
   --connections N     sessions opened by the load generator (default 16)
   --inflight M        requests in flight per connection (default 32)
   --duration-s S      measured seconds per mix and target (default 10)
   --warmup-s S        unmeasured seconds before each measurement (default 3)
+  --runs R            measure each mix and target R times (alternating); medians (default 1)
   --value-bytes B     znode value size (default 1024)
   --znodes K          znodes read and written (default 1000)
   --mixes LIST        read,write,mixed (default all three)
+1M-znode scenarios:
+  --big-znodes N      znodes to preload (default 1000000)
+  --big-value-bytes B their value size (default 100)
+  --preload-batch K   creates per multi while preloading; 1 = plain creates (default 100)
+  --snap-count C      snapCount for both servers (default 100000, both servers' default)
+  --snapshot-rate R   paced load, requests/s (default 4000)
+  --snapshot-writes F fraction of setData in the paced load (default 0.5)
+  --snapshot-max-s S  longest paced run; it ends earlier once a snapshot has finished and
+                      --snapshot-tail-s more seconds passed (default 150)
+  --snapshot-tail-s S (default 10)
+  --restarts N        restarts per target, median reported (default 3)
+Targets:
   --targets LIST      zkd,zk (default both; zk is skipped when not installed)
-  --zkd-connect H:P   use a running zkd instead of starting one
-  --zk-connect H:P    use a running ZooKeeper instead of starting one`;
+  --zkd-connect H:P   mixes only: use a running zkd instead of starting one
+  --zk-connect H:P    mixes only: use a running ZooKeeper instead of starting one`;
 
 const MIXES: Record<string, { label: string; readFraction: number }> = {
   read: { label: "read-only (getData)", readFraction: 1 },
@@ -41,20 +79,40 @@ const MIXES: Record<string, { label: string; readFraction: number }> = {
   mixed: { label: "90% read / 10% write", readFraction: 0.9 },
 };
 
+const SCENARIOS = ["mixes", "snapshot", "restart"];
+
 const ROOT = "/zkd-bench";
+
+/** Seconds after a snapshot whose requests count as neither "during" nor "without". */
+const AFTER_SNAPSHOT_MS = 2000;
+/** Seconds of the paced load not counted (JIT, connection set-up). */
+const PACED_WARMUP_S = 5;
+/** Seconds between a restarted server answering and the "settled" RSS sample. */
+const SETTLE_S = 5;
 
 class BenchArgError extends Error {}
 
 interface BenchOptions {
+  scenarios: string[];
   connections: number;
   inflight: number;
   durationS: number;
   warmupS: number;
+  runs: number;
   valueBytes: number;
   znodes: number;
   mixes: string[];
   targets: string[];
   connect: Record<string, string | undefined>;
+  bigZnodes: number;
+  bigValueBytes: number;
+  preloadBatch: number;
+  snapCount: number;
+  snapshotRate: number;
+  snapshotWrites: number;
+  snapshotMaxS: number;
+  snapshotTailS: number;
+  restarts: number;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -73,22 +131,46 @@ function wholeNumber(name: string, text: string | undefined, fallback: number): 
   return Number(text);
 }
 
+function fraction(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new BenchArgError(`--${name} must be a number from 0 to 1, got '${text}'`);
+  }
+  return v;
+}
+
+const STRING_OPTIONS = [
+  "scenarios",
+  "connections",
+  "inflight",
+  "duration-s",
+  "warmup-s",
+  "runs",
+  "value-bytes",
+  "znodes",
+  "mixes",
+  "targets",
+  "zkd-connect",
+  "zk-connect",
+  "big-znodes",
+  "big-value-bytes",
+  "preload-batch",
+  "snap-count",
+  "snapshot-rate",
+  "snapshot-writes",
+  "snapshot-max-s",
+  "snapshot-tail-s",
+  "restarts",
+] as const;
+
 function parseOptions(args: string[]): BenchOptions | "help" {
   let parsed;
   try {
     parsed = parseArgs({
       args,
       options: {
-        connections: { type: "string" },
-        inflight: { type: "string" },
-        "duration-s": { type: "string" },
-        "warmup-s": { type: "string" },
-        "value-bytes": { type: "string" },
-        znodes: { type: "string" },
-        mixes: { type: "string" },
-        targets: { type: "string" },
-        "zkd-connect": { type: "string" },
-        "zk-connect": { type: "string" },
+        ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -97,7 +179,9 @@ function parseOptions(args: string[]): BenchOptions | "help" {
   } catch (e) {
     throw new BenchArgError((e as Error).message);
   }
-  const v = parsed.values;
+  const v = parsed.values as Partial<Record<(typeof STRING_OPTIONS)[number], string>> & {
+    help?: boolean;
+  };
   if (v.help) return "help";
   const list = (name: string, text: string | undefined, allowed: string[]) => {
     const items = (text ?? allowed.join(",")).split(",").map((s) => s.trim()).filter((s) => s);
@@ -123,16 +207,35 @@ function parseOptions(args: string[]): BenchOptions | "help" {
   }
   const valueBytes = positiveInt("value-bytes", v["value-bytes"], 1024);
   if (valueBytes > 1_000_000) throw new BenchArgError(`--value-bytes at most 1000000`);
+  const bigValueBytes = positiveInt("big-value-bytes", v["big-value-bytes"], 100);
+  if (bigValueBytes > 100_000) throw new BenchArgError(`--big-value-bytes at most 100000`);
+  const preloadBatch = positiveInt("preload-batch", v["preload-batch"], 100);
+  if (preloadBatch * (bigValueBytes + 100) > 900_000) {
+    throw new BenchArgError(`--preload-batch ${preloadBatch}: a multi would exceed jute.maxbuffer`);
+  }
+  const snapCount = positiveInt("snap-count", v["snap-count"], 100_000);
+  if (snapCount < 2) throw new BenchArgError(`--snap-count must be at least 2`);
   return {
+    scenarios: list("scenarios", v.scenarios, SCENARIOS),
     connections: positiveInt("connections", v.connections, 16),
     inflight: positiveInt("inflight", v.inflight, 32),
     durationS: positiveInt("duration-s", v["duration-s"], 10),
     warmupS: wholeNumber("warmup-s", v["warmup-s"], 3),
+    runs: positiveInt("runs", v.runs, 1),
     valueBytes,
     znodes: positiveInt("znodes", v.znodes, 1000),
     mixes: list("mixes", v.mixes, Object.keys(MIXES)),
     targets: list("targets", v.targets, ["zkd", "zk"]),
     connect,
+    bigZnodes: positiveInt("big-znodes", v["big-znodes"], 1_000_000),
+    bigValueBytes,
+    preloadBatch,
+    snapCount,
+    snapshotRate: positiveInt("snapshot-rate", v["snapshot-rate"], 4000),
+    snapshotWrites: fraction("snapshot-writes", v["snapshot-writes"], 0.5),
+    snapshotMaxS: positiveInt("snapshot-max-s", v["snapshot-max-s"], 150),
+    snapshotTailS: wholeNumber("snapshot-tail-s", v["snapshot-tail-s"], 10),
+    restarts: positiveInt("restarts", v.restarts, 3),
   };
 }
 
@@ -149,6 +252,11 @@ function log(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(`bench: ${line}\n`));
 }
 
+const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The zoo.cfg keys both servers get for the mixes: fsync on, the default snapCount. */
+const MIXES_CFG = { forceSync: "yes", snapCount: "100000" };
+
 async function startTarget(name: string, opts: BenchOptions): Promise<Target> {
   const given = opts.connect[name];
   if (given !== undefined) {
@@ -157,11 +265,8 @@ async function startTarget(name: string, opts: BenchOptions): Promise<Target> {
   }
   log(`starting ${name}`);
   const proc = name === "zkd"
-    ? await startZkd({
-      repoRoot: new URL("../../", import.meta.url).pathname.replace(/\/$/, ""),
-      args: ["--log-level", "warn"],
-    })
-    : await startApacheZk({ jvmFlags: JVM_FLAGS_BENCH });
+    ? await startZkd({ repoRoot: REPO_ROOT, args: ["--log-level", "warn"], cfg: MIXES_CFG })
+    : await startApacheZk({ jvmFlags: JVM_FLAGS_BENCH, cfg: MIXES_CFG });
   log(`${name} serving on ${proc.connectString} (pid ${proc.pid}, log ${proc.logPath})`);
   return { name, hostname: proc.hostname, port: proc.port, pid: proc.pid, process: proc };
 }
@@ -191,6 +296,112 @@ async function prepareZnodes(t: Target, opts: BenchOptions, value: Uint8Array): 
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The mixes: every (mix, target) measured opts.runs times; a row of medians each. */
+async function runMixes(opts: BenchOptions, wanted: string[]): Promise<Row[]> {
+  const value = new Uint8Array(opts.valueBytes);
+  for (let i = 0; i < value.length; i++) value[i] = 0x61 + (i % 26);
+  const targets: Target[] = [];
+  const measured = new Map<string, Row[]>();
+  try {
+    for (const name of wanted) targets.push(await startTarget(name, opts));
+    const paths = new Map<string, string[]>();
+    for (const t of targets) {
+      log(`${t.name}: creating ${opts.znodes} znodes of ${opts.valueBytes} bytes`);
+      paths.set(t.name, await prepareZnodes(t, opts, value));
+    }
+    // Targets alternate within each mix (and runs within it), so drift on the machine hits
+    // both alike.
+    for (const mixName of opts.mixes) {
+      const mix = MIXES[mixName];
+      for (let run = 0; run < opts.runs; run++) {
+        for (const t of targets) {
+          const load = Deno.loadavg();
+          log(
+            `${t.name}: ${mix.label}, run ${run + 1}/${opts.runs}, ${opts.warmupS} s warm-up + ` +
+              `${opts.durationS} s (load average ${fmtLoad(load)})`,
+          );
+          // CPU of both processes over the measured window (bracketed by the hooks).
+          const cpu = { wall: 0, self: 0, server: undefined as number | undefined };
+          const sample = async () => ({
+            wall: performance.now(),
+            self: selfCpuTimeMs(),
+            server: t.pid === undefined ? undefined : await processCpuTimeMs(t.pid),
+          });
+          let before = cpu;
+          let after = cpu;
+          const result = await runLoad({
+            hostname: t.hostname,
+            port: t.port,
+            connections: opts.connections,
+            inflight: opts.inflight,
+            readFraction: mix.readFraction,
+            paths: paths.get(t.name)!,
+            value,
+            warmupMs: opts.warmupS * 1000,
+            durationMs: opts.durationS * 1000,
+          }, {
+            start: async () => void (before = await sample()),
+            end: async () => void (after = await sample()),
+          });
+          const wallMs = after.wall - before.wall;
+          const seconds = result.elapsedMs / 1000;
+          const row: Row = {
+            mix: mix.label,
+            target: t.name,
+            opsPerS: result.ops / seconds,
+            p50Ms: result.latency.quantileUs(0.5) / 1000,
+            p99Ms: result.latency.quantileUs(0.99) / 1000,
+            errors: result.errors,
+            serverCpuPct: after.server === undefined || before.server === undefined
+              ? undefined
+              : ((after.server - before.server) / wallMs) * 100,
+            loadGenCpuPct: ((after.self - before.self) / wallMs) * 100,
+            load,
+          };
+          const key = `${mixName}\u0000${t.name}`;
+          measured.set(key, [...(measured.get(key) ?? []), row]);
+          log(
+            `${t.name}: ${Math.round(row.opsPerS)} ops/s, p50 ${row.p50Ms.toFixed(2)} ms, ` +
+              `p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}`,
+          );
+        }
+      }
+    }
+  } catch (e) {
+    for (const t of targets) {
+      if (t.process) console.error(`--- ${t.name} log tail ---\n${t.process.logTail(20)}`);
+    }
+    throw e;
+  } finally {
+    for (const t of targets) await t.process?.stop();
+  }
+  const rows: Row[] = [];
+  for (const runs of measured.values()) {
+    const pick = (f: (r: Row) => number | undefined) => {
+      const xs = runs.map(f).filter((x): x is number => x !== undefined);
+      return xs.length === 0 ? undefined : median(xs);
+    };
+    rows.push({
+      mix: runs[0].mix,
+      target: runs[0].target,
+      opsPerS: pick((r) => r.opsPerS)!,
+      p50Ms: pick((r) => r.p50Ms)!,
+      p99Ms: pick((r) => r.p99Ms)!,
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      serverCpuPct: pick((r) => r.serverCpuPct),
+      loadGenCpuPct: pick((r) => r.loadGenCpuPct),
+      load: runs[Math.floor(runs.length / 2)].load,
+    });
+  }
+  return rows;
+}
+
 export async function runBench(args: string[]): Promise<number> {
   let opts: BenchOptions | "help";
   try {
@@ -215,85 +426,89 @@ export async function runBench(args: string[]): Promise<number> {
     }
     return true;
   });
-  const value = new Uint8Array(opts.valueBytes);
-  for (let i = 0; i < value.length; i++) value[i] = 0x61 + (i % 26);
-
-  const targets: Target[] = [];
-  const rows: Row[] = [];
+  const sections: string[] = [];
+  const began = performance.now();
   try {
-    for (const name of wanted) targets.push(await startTarget(name, opts));
-    const paths = new Map<string, string[]>();
-    for (const t of targets) {
-      log(`${t.name}: creating ${opts.znodes} znodes of ${opts.valueBytes} bytes`);
-      paths.set(t.name, await prepareZnodes(t, opts, value));
-    }
-    // Targets alternate within each mix, so drift on the machine hits both alike.
-    for (const mixName of opts.mixes) {
-      const mix = MIXES[mixName];
-      for (const t of targets) {
-        log(`${t.name}: ${mix.label}, ${opts.warmupS} s warm-up + ${opts.durationS} s`);
-        // CPU of both processes over the measured window (bracketed by the hooks).
-        const cpu = { wall: 0, self: 0, server: undefined as number | undefined };
-        const sample = async () => ({
-          wall: performance.now(),
-          self: selfCpuTimeMs(),
-          server: t.pid === undefined ? undefined : await processCpuTimeMs(t.pid),
-        });
-        let before = cpu;
-        let after = cpu;
-        const result = await runLoad({
-          hostname: t.hostname,
-          port: t.port,
+    if (opts.scenarios.includes("mixes")) {
+      const rows = await runMixes(opts, wanted);
+      sections.push(
+        "### Throughput and latency by mix\n\n" + markdownReport({
           connections: opts.connections,
           inflight: opts.inflight,
-          readFraction: mix.readFraction,
-          paths: paths.get(t.name)!,
-          value,
-          warmupMs: opts.warmupS * 1000,
-          durationMs: opts.durationS * 1000,
-        }, {
-          start: async () => void (before = await sample()),
-          end: async () => void (after = await sample()),
+          durationS: opts.durationS,
+          warmupS: opts.warmupS,
+          valueBytes: opts.valueBytes,
+          znodes: opts.znodes,
+          cores: navigator.hardwareConcurrency,
+          runs: opts.runs,
+          setup: `forceSync=yes and snapCount=100000 on both; ZooKeeper JVM ` +
+            `${JVM_FLAGS_BENCH.join(" ")}.`,
+          notes,
+        }, rows),
+      );
+    }
+    const snapshot = opts.scenarios.includes("snapshot");
+    const restart = opts.scenarios.includes("restart");
+    if (snapshot || restart) {
+      const snapRows: SnapshotRow[] = [];
+      const restartRows: RestartRow[] = [];
+      for (const name of wanted) {
+        if (opts.connect[name] !== undefined) {
+          log(`${name}: the 1M-znode scenarios need a server started here; skipped`);
+          continue;
+        }
+        const r = await runBigTree({
+          target: name as "zkd" | "zk",
+          repoRoot: REPO_ROOT,
+          znodes: opts.bigZnodes,
+          valueBytes: opts.bigValueBytes,
+          preloadBatch: opts.preloadBatch,
+          snapCount: opts.snapCount,
+          snapshot,
+          restart,
+          rate: opts.snapshotRate,
+          writeFraction: opts.snapshotWrites,
+          maxS: opts.snapshotMaxS,
+          tailS: opts.snapshotTailS,
+          warmupS: PACED_WARMUP_S,
+          afterMs: AFTER_SNAPSHOT_MS,
+          restarts: opts.restarts,
+          settleS: SETTLE_S,
+          log,
         });
-        const wallMs = after.wall - before.wall;
-        const seconds = result.elapsedMs / 1000;
-        const row: Row = {
-          mix: mix.label,
-          target: t.name,
-          opsPerS: result.ops / seconds,
-          p50Ms: result.latency.quantileUs(0.5) / 1000,
-          p99Ms: result.latency.quantileUs(0.99) / 1000,
-          errors: result.errors,
-          serverCpuPct: after.server === undefined || before.server === undefined
-            ? undefined
-            : ((after.server - before.server) / wallMs) * 100,
-          loadGenCpuPct: ((after.self - before.self) / wallMs) * 100,
-        };
-        rows.push(row);
-        log(
-          `${t.name}: ${Math.round(row.opsPerS)} ops/s, p50 ${row.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}`,
+        if (r.snapshot) snapRows.push(r.snapshot);
+        if (r.restart) restartRows.push(r.restart);
+      }
+      if (snapshot) {
+        sections.push(
+          "### p99 during a snapshot\n\n" + snapshotReport({
+            znodes: opts.bigZnodes,
+            valueBytes: opts.bigValueBytes,
+            ratePerS: opts.snapshotRate,
+            writeFraction: opts.snapshotWrites,
+            connections: 4,
+            snapCount: opts.snapCount,
+            afterMs: AFTER_SNAPSHOT_MS,
+            warmupS: PACED_WARMUP_S,
+          }, snapRows),
+        );
+      }
+      if (restart) {
+        sections.push(
+          "### Restart time and resident memory\n\n" + restartReport({
+            znodes: opts.bigZnodes,
+            valueBytes: opts.bigValueBytes,
+            settleS: SETTLE_S,
+            zkJvmFlags: JVM_FLAGS_BIG.join(" "),
+          }, restartRows),
         );
       }
     }
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
-    for (const t of targets) {
-      if (t.process) console.error(`--- ${t.name} log tail ---\n${t.process.logTail(20)}`);
-    }
     return 1;
-  } finally {
-    for (const t of targets) await t.process?.stop();
   }
-  console.log(markdownReport({
-    connections: opts.connections,
-    inflight: opts.inflight,
-    durationS: opts.durationS,
-    warmupS: opts.warmupS,
-    valueBytes: opts.valueBytes,
-    znodes: opts.znodes,
-    cores: navigator.hardwareConcurrency,
-    notes,
-  }, rows));
+  log(`done in ${Math.round((performance.now() - began) / 1000)} s`);
+  console.log(sections.join("\n\n"));
   return 0;
 }
