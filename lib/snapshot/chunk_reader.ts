@@ -103,7 +103,9 @@ export class ChunkReader {
 
   longBig(): bigint {
     this.#need(8);
-    const v = this.#view.getBigInt64(this.#pos);
+    // Most owners are 0: return the shared constant instead of a fresh BigInt per node.
+    const zero = this.#view.getInt32(this.#pos) === 0 && this.#view.getInt32(this.#pos + 4) === 0;
+    const v = zero ? 0n : this.#view.getBigInt64(this.#pos);
     this.#pos += 8;
     return v;
   }

@@ -142,6 +142,8 @@ function parse(
   tree.approximateDataBytes = 0;
   let nodeRecords = 0;
   const slab = new ByteSlab();
+  let lastParentPath = "";
+  let lastParent: ZNode | undefined;
   for (;;) {
     const at = r.offset;
     const path = r.ustring("path");
@@ -171,7 +173,13 @@ function parse(
       if (reason !== null) r.fail(`invalid path ${JSON.stringify(path)}: ${reason}`, at);
       node = new ZNode(data, acls[aclRef], czxid, ctimeMs, owner);
       if (path !== "/") {
-        const parent = tree.nodes.get(parentOf(path));
+        // Siblings usually follow each other: reuse the last parent instead of a lookup.
+        const parentPath = parentOf(path);
+        if (parentPath !== lastParentPath) {
+          lastParent = tree.nodes.get(parentPath);
+          lastParentPath = parentPath;
+        }
+        const parent = lastParent;
         if (parent === undefined) r.fail(`${path} comes before its parent`, at);
         (parent.children ??= new Set()).add(baseName(path));
       }
