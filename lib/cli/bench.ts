@@ -64,14 +64,19 @@ Mixes:
   --snap-count C      snapCount for both servers (default 100000, both servers' default)
   --snapshot-rate R   paced load, requests/s (default 4000)
   --snapshot-writes F fraction of setData in the paced load (default 0.5)
-  --snapshot-max-s S  longest paced run; it ends earlier once a snapshot has finished and
-                      --snapshot-tail-s more seconds passed (default 150)
+  --snapshots N       the paced run ends once N snapshots have finished and
+                      --snapshot-tail-s more seconds passed (default 1; more = steadier p99)
   --snapshot-tail-s S (default 10)
+  --snapshot-max-s S  longest paced run, whatever was seen (default 240)
   --restarts N        restarts per target, median reported (default 3)
 Targets:
   --targets LIST      zkd,zk (default both; zk is skipped when not installed)
   --zkd-connect H:P   mixes only: use a running zkd instead of starting one
-  --zk-connect H:P    mixes only: use a running ZooKeeper instead of starting one`;
+  --zk-connect H:P    mixes only: use a running ZooKeeper instead of starting one
+  --zkd-deno-flags=F  extra space-separated \`deno run\` flags for the zkd processes started
+                      here, e.g. --zkd-deno-flags="--v8-flags=--trace-gc" (note the =)
+                      (relative paths resolve in the server's temp directory)
+  --keep-dirs         1M-znode scenarios: keep each server's temp directory (log, data)`;
 
 const MIXES: Record<string, { label: string; readFraction: number }> = {
   read: { label: "read-only (getData)", readFraction: 1 },
@@ -112,7 +117,10 @@ interface BenchOptions {
   snapshotWrites: number;
   snapshotMaxS: number;
   snapshotTailS: number;
+  snapshots: number;
   restarts: number;
+  zkdDenoFlags: string[];
+  keepDirs: boolean;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -161,7 +169,9 @@ const STRING_OPTIONS = [
   "snapshot-writes",
   "snapshot-max-s",
   "snapshot-tail-s",
+  "snapshots",
   "restarts",
+  "zkd-deno-flags",
 ] as const;
 
 function parseOptions(args: string[]): BenchOptions | "help" {
@@ -172,6 +182,7 @@ function parseOptions(args: string[]): BenchOptions | "help" {
       options: {
         ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
+        "keep-dirs": { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
@@ -181,6 +192,7 @@ function parseOptions(args: string[]): BenchOptions | "help" {
   }
   const v = parsed.values as Partial<Record<(typeof STRING_OPTIONS)[number], string>> & {
     help?: boolean;
+    "keep-dirs"?: boolean;
   };
   if (v.help) return "help";
   const list = (name: string, text: string | undefined, allowed: string[]) => {
@@ -233,9 +245,12 @@ function parseOptions(args: string[]): BenchOptions | "help" {
     snapCount,
     snapshotRate: positiveInt("snapshot-rate", v["snapshot-rate"], 4000),
     snapshotWrites: fraction("snapshot-writes", v["snapshot-writes"], 0.5),
-    snapshotMaxS: positiveInt("snapshot-max-s", v["snapshot-max-s"], 150),
+    snapshotMaxS: positiveInt("snapshot-max-s", v["snapshot-max-s"], 240),
     snapshotTailS: wholeNumber("snapshot-tail-s", v["snapshot-tail-s"], 10),
+    snapshots: positiveInt("snapshots", v.snapshots, 1),
     restarts: positiveInt("restarts", v.restarts, 3),
+    zkdDenoFlags: (v["zkd-deno-flags"] ?? "").split(" ").filter((f) => f !== ""),
+    keepDirs: v["keep-dirs"] ?? false,
   };
 }
 
@@ -265,7 +280,12 @@ async function startTarget(name: string, opts: BenchOptions): Promise<Target> {
   }
   log(`starting ${name}`);
   const proc = name === "zkd"
-    ? await startZkd({ repoRoot: REPO_ROOT, args: ["--log-level", "warn"], cfg: MIXES_CFG })
+    ? await startZkd({
+      repoRoot: REPO_ROOT,
+      args: ["--log-level", "warn"],
+      cfg: MIXES_CFG,
+      denoFlags: opts.zkdDenoFlags,
+    })
     : await startApacheZk({ jvmFlags: JVM_FLAGS_BENCH, cfg: MIXES_CFG });
   log(`${name} serving on ${proc.connectString} (pid ${proc.pid}, log ${proc.logPath})`);
   return { name, hostname: proc.hostname, port: proc.port, pid: proc.pid, process: proc };
@@ -460,6 +480,8 @@ export async function runBench(args: string[]): Promise<number> {
         const r = await runBigTree({
           target: name as "zkd" | "zk",
           repoRoot: REPO_ROOT,
+          zkdDenoFlags: opts.zkdDenoFlags,
+          keepDirs: opts.keepDirs,
           znodes: opts.bigZnodes,
           valueBytes: opts.bigValueBytes,
           preloadBatch: opts.preloadBatch,
@@ -470,6 +492,7 @@ export async function runBench(args: string[]): Promise<number> {
           writeFraction: opts.snapshotWrites,
           maxS: opts.snapshotMaxS,
           tailS: opts.snapshotTailS,
+          snapshots: opts.snapshots,
           warmupS: PACED_WARMUP_S,
           afterMs: AFTER_SNAPSHOT_MS,
           restarts: opts.restarts,

@@ -23,6 +23,10 @@ import { perSecond, SnapshotLogWatcher, splitBySnapshots } from "./snapshot_wind
 export interface BigTreeOptions {
   target: "zkd" | "zk";
   repoRoot: string;
+  /** Extra `deno run` flags for zkd (profiling). */
+  zkdDenoFlags: readonly string[];
+  /** Leave the server's temp directory (log, data) in place at the end. */
+  keepDirs: boolean;
   znodes: number;
   valueBytes: number;
   preloadBatch: number;
@@ -33,6 +37,8 @@ export interface BigTreeOptions {
   writeFraction: number;
   maxS: number;
   tailS: number;
+  /** Snapshots to wait for (ended after the warm-up) before the tail and the end. */
+  snapshots: number;
   warmupS: number;
   afterMs: number;
   restarts: number;
@@ -66,7 +72,12 @@ async function start(
     ...extra,
   };
   return o.target === "zkd"
-    ? await startZkd({ ...common, repoRoot: o.repoRoot, args: ["--log-level", "info"] })
+    ? await startZkd({
+      ...common,
+      repoRoot: o.repoRoot,
+      args: ["--log-level", "info"],
+      denoFlags: o.zkdDenoFlags,
+    })
     : await startApacheZk({ ...common, jvmFlags: JVM_FLAGS_BIG, logLevel: "info" });
 }
 
@@ -144,8 +155,8 @@ export async function runBigTree(o: BigTreeOptions): Promise<BigTreeResult> {
         if (r !== undefined) peakRss = Math.max(peakRss, r);
       }, 1000);
       o.log(
-        `${o.target}: paced load ${o.rate}/s until a snapshot has finished and ${o.tailS} s ` +
-          `passed (at most ${o.maxS} s)`,
+        `${o.target}: paced load ${o.rate}/s until ${o.snapshots} snapshot(s) finished and ` +
+          `${o.tailS} s passed (at most ${o.maxS} s)`,
       );
       const paced = await runPaced({
         hostname: proc.hostname,
@@ -159,7 +170,8 @@ export async function runBigTree(o: BigTreeOptions): Promise<BigTreeResult> {
         done: (elapsed) => {
           if (runStart === 0) runStart = performance.now() - elapsed;
           const ended = watcher.endedSince(runStart + warmupMs);
-          return ended.length > 0 && performance.now() - ended[0].endMs > o.tailS * 1000 &&
+          return ended.length >= o.snapshots &&
+            performance.now() - ended[ended.length - 1].endMs > o.tailS * 1000 &&
             !watcher.inProgress && !snapshotTempFile(proc.dataDir);
         },
       });
@@ -276,7 +288,8 @@ export async function runBigTree(o: BigTreeOptions): Promise<BigTreeResult> {
     o.log(`${o.target}: failed; log tail:\n${proc.logTail(30)}`);
     throw e;
   } finally {
-    await proc.stop(60_000);
+    await proc.stop(60_000, { keepDir: o.keepDirs });
+    if (o.keepDirs) o.log(`${o.target}: kept ${proc.baseDir}`);
   }
   return result;
 }

@@ -165,6 +165,8 @@ export interface ZkdOptions extends StartOptions {
   repoRoot: string;
   /** Extra `zkd start` arguments (e.g. --log-level warn). */
   args?: readonly string[];
+  /** Extra `deno run` flags (e.g. --cpu-prof, --v8-flags=--trace-gc), before main.ts. */
+  denoFlags?: readonly string[];
 }
 
 /** Starts zkd (`deno run ... main.ts start --config <tmp cfg>`) on 127.0.0.1. */
@@ -182,6 +184,7 @@ export async function startZkd(opts: ZkdOptions): Promise<ServerProcess> {
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    ...(opts.denoFlags ?? []),
     `${opts.repoRoot}/main.ts`,
     "start",
     "--config",
