@@ -33,6 +33,7 @@ export async function startZkd(
   const proc = spawnLogged([
     Deno.execPath(),
     "run",
+    "--v8-flags=--no-memory-reducer",
     "--allow-net",
     "--allow-read",
     "--allow-write",
