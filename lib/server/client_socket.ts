@@ -5,6 +5,7 @@
  */
 
 import { FrameDecoder } from "../proto/frame.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** Output bytes queued for a slow reader before we stop reading its requests. */
 export const OUTPUT_BYTES_PAUSE = 4 * 1024 * 1024;
@@ -74,16 +75,7 @@ export class ClientSocket {
       while (this.#out.length > 0 && !this.#closed) {
         const chunks = this.#out;
         this.#out = [];
-        let buf: Uint8Array;
-        if (chunks.length === 1) buf = chunks[0];
-        else {
-          buf = new Uint8Array(this.#outBytes);
-          let at = 0;
-          for (const c of chunks) {
-            buf.set(c, at);
-            at += c.byteLength;
-          }
-        }
+        const buf = concatBytes(chunks);
         this.#outBytes -= buf.byteLength;
         let off = 0;
         while (off < buf.byteLength) off += await this.conn.write(buf.subarray(off));

@@ -8,19 +8,10 @@ import type { Txn } from "../../lib/tree/txn.ts";
 import { crc32 } from "../../lib/util/crc32.ts";
 import { treeDifferences } from "./tree_compare.ts";
 import { kindCounts, Workload } from "./workload.ts";
+import { concatBytes } from "../../lib/util/bytes.ts";
 
 const OPEN = [{ perms: 31, scheme: "world", id: "anyone" }];
 const enc = new TextEncoder();
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
 
 function sessionsOf(w: Workload): string {
   return JSON.stringify([...w.sessionMap()].map(([id, t]) => [id.toString(), t]));
@@ -110,7 +101,7 @@ Deno.test("SnapshotWriter slices: header first, trailer last, bounded by nodes a
   // maxBytes 1 cuts every slice after its first node; 10 nodes -> 10 slices + the trailer's.
   assert.equal(slices.length, tree.nodes.size + 1);
   assert.equal(writer.bytesWritten, slices.reduce((n, s) => n + s.byteLength, 0));
-  assert.deepEqual(concat(slices), writeSnapshotBytes(tree, []));
+  assert.deepEqual(concatBytes(slices), writeSnapshotBytes(tree, []));
 });
 
 Deno.test("a fuzzy snapshot written while the tree changes loads, named after its start", () => {
@@ -125,7 +116,7 @@ Deno.test("a fuzzy snapshot written while the tree changes loads, named after it
       slices.push(s);
       for (let i = 0; i < 5; i++) w.step();
     }
-    const loaded = loadSnapshot(concat(slices), `seed ${seed}`);
+    const loaded = loadSnapshot(concatBytes(slices), `seed ${seed}`);
     assert.equal(loaded.zxid, startZxid);
     assert.ok(w.tree.lastZxid > startZxid, "txns were applied during the snapshot");
     const got = JSON.stringify(loaded.sessions.map((s) => [s.id.toString(), s.timeoutMs]));

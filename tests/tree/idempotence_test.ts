@@ -18,20 +18,11 @@ import { DataTree } from "../../lib/tree/data_tree.ts";
 import type { Txn, TxnEntry } from "../../lib/tree/txn.ts";
 import { treeDifferences } from "../snapshot/tree_compare.ts";
 import { kindCounts, Workload } from "../snapshot/workload.ts";
+import { concatBytes } from "../../lib/util/bytes.ts";
 
 function env(name: string): string | undefined {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
   return granted ? Deno.env.get(name) : undefined;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 function describeTxn(e: TxnEntry): string {
@@ -79,7 +70,7 @@ function runSeed(seed: number): Outcome {
   }
   w.drain();
 
-  const loaded = loadSnapshot(concat(slices), `seed ${seed}`);
+  const loaded = loadSnapshot(concatBytes(slices), `seed ${seed}`);
   assert.equal(loaded.zxid, writer!.zxid);
   const sessions = new Map(loaded.sessions.map((s) => [s.id, s.timeoutMs]));
   let replayed = 0;
@@ -157,7 +148,7 @@ Deno.test("replaying a delete drops children the snapshot caught from a later re
   apply(create("/p", 2));
   apply(create("/p/c", 1));
   for (let s = writer.nextSlice(5); s !== null; s = writer.nextSlice(5)) slices.push(s);
-  const loaded = loadSnapshot(concat(slices));
+  const loaded = loadSnapshot(concatBytes(slices));
   assert.equal(loaded.nodeRecords, 7); // /p twice
   for (const entry of log) if (entry.zxid > loaded.zxid) loaded.tree.apply(entry);
   assert.deepEqual(treeDifferences(loaded.tree, live), []);

@@ -1,6 +1,7 @@
 // Loopback networking helpers: free ports and four-letter words.
 
 import { Deadline } from "./procs.ts";
+import { concatBytes } from "../../../lib/util/bytes.ts";
 
 /**
  * Returns a TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it). There is a
@@ -33,7 +34,7 @@ export async function fourLetter(port: number, word: string, timeoutMs = 5_000):
         if (n === null) break;
         chunks.push(buf.slice(0, n));
       }
-      return new TextDecoder().decode(concat(chunks));
+      return new TextDecoder().decode(concatBytes(chunks));
     })();
     const result = await Promise.race([work, deadline.promise]);
     if (result === "timeout") {
@@ -49,16 +50,6 @@ export async function fourLetter(port: number, word: string, timeoutMs = 5_000):
       // Already closed by the peer.
     }
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** Writes a zoo.cfg from key/value pairs (insertion order kept, so overrides come last). */
