@@ -12,6 +12,7 @@ import { JuteReader, JuteWriter } from "../../proto/jute.ts";
 import { Op } from "../../proto/ops.ts";
 import { readConnectResponse, writeConnectRequest } from "../../proto/records.ts";
 import { Histogram } from "./histogram.ts";
+import { randomBelow, SeededRandom } from "../../util/random.ts";
 
 export interface LoadOptions {
   hostname: string;
@@ -64,23 +65,6 @@ function preEncode(op: number, paths: readonly string[], value: Uint8Array): Uin
   });
 }
 
-/** xorshift32: the generator's own cheap randomness (which znode, read or write). */
-class Xorshift {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed | 0 || 1;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    let x = this.#s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#s = x;
-    return (x >>> 0) / 4294967296;
-  }
-}
-
 class LoadConnection {
   readonly latency = new Histogram();
   ops = 0;
@@ -98,7 +82,7 @@ class LoadConnection {
   readonly #readFraction: number;
   /** ReplyHeader + the value as a buffer + Stat. */
   readonly #readReplyBytes: number;
-  readonly #rng: Xorshift;
+  readonly #rng: SeededRandom;
   readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
   // FIFO of (xid, start time, isRead) for the requests in flight: a ring of `inflight` slots.
   readonly #startMs: Float64Array;
@@ -131,7 +115,7 @@ class LoadConnection {
     this.#writes = writes;
     this.#readFraction = readFraction;
     this.#readReplyBytes = 16 + 4 + valueBytes + 68;
-    this.#rng = new Xorshift(seed);
+    this.#rng = new SeededRandom(seed);
     this.#startMs = new Float64Array(inflight);
     this.#xids = new Int32Array(inflight);
     this.#isRead = new Uint8Array(inflight);
@@ -151,9 +135,9 @@ class LoadConnection {
 
   #send(): void {
     const slot = (this.#head + this.outstanding) % this.#xids.length;
-    const isRead = this.#rng.next() < this.#readFraction;
+    const isRead = this.#rng.nextUint32() / 4294967296 < this.#readFraction;
     const frames = isRead ? this.#reads : this.#writes;
-    const frame = frames[Math.floor(this.#rng.next() * frames.length)];
+    const frame = frames[randomBelow(this.#rng, frames.length)];
     const xid = this.#nextXid;
     this.#nextXid = xid === 0x7fffffff ? 1 : xid + 1;
     const at = this.#outLen;

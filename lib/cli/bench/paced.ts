@@ -12,6 +12,7 @@ import { Op } from "../../proto/ops.ts";
 import { openSession } from "./load.ts";
 import { closePipes, openPipes } from "./pipe.ts";
 import { leafPath, type TreeShape } from "./preload.ts";
+import { SeededRandom } from "../../util/random.ts";
 
 export interface PacedOptions {
   hostname: string;
@@ -47,15 +48,10 @@ export interface PacedResult {
   endMs: number;
 }
 
-/** xorshift32 in [0, 1). */
+/** A uniform number in [0, 1) from a seeded generator (lib/util/random.ts). */
 function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.nextUint32() / 4294967296;
 }
 
 function frame(op: number, path: string, value: Uint8Array): Uint8Array {
