@@ -3,10 +3,7 @@
  * Subcommands load lazily so `zkd start` does not pay for the shell or the benchmark.
  */
 
-import { ConfigError } from "../config/config.ts";
-import { RecoveryError } from "../server/persistence.ts";
-import { SnapshotError } from "../snapshot/format.ts";
-import { WalCorruptionError } from "../wal/wal_corruption_error.ts";
+import { OperatorError } from "../util/operator_error.ts";
 import { VERSION, ZOOKEEPER_COMPAT_VERSION } from "../version.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -64,10 +61,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`zkd: ${e.message}`);
       return 2;
     }
-    if (
-      e instanceof ConfigError || e instanceof RecoveryError || e instanceof WalCorruptionError ||
-      e instanceof SnapshotError
-    ) {
+    if (e instanceof OperatorError) {
       console.error(`zkd: ${e.message}`);
       return 1;
     }

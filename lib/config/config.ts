@@ -5,7 +5,9 @@
  * with an invalid value is a ConfigError naming key and value.
  */
 
-export class ConfigError extends Error {
+import { OperatorError } from "../util/operator_error.ts";
+
+export class ConfigError extends OperatorError {
   override name = "ConfigError";
 }
 

@@ -25,9 +25,10 @@ import { readLog } from "../wal/recovery.ts";
 import { logDirOf } from "../wal/segment.ts";
 import { TxnLogWriter } from "../wal/txn_log_writer.ts";
 import type { Logger } from "./log.ts";
+import { OperatorError } from "../util/operator_error.ts";
 
 /** Recovery could not rebuild the state: the message names the file and what is wrong. */
-export class RecoveryError extends Error {
+export class RecoveryError extends OperatorError {
   override name = "RecoveryError";
 }
 

@@ -20,6 +20,8 @@
  * reader finds the ACL table first and can check that a file is complete from its last bytes.
  */
 
+import { OperatorError } from "../util/operator_error.ts";
+
 export const SNAPSHOT_MAGIC = 0x5a4b4453; // "ZKDS"
 export const SNAPSHOT_END_MAGIC = 0x5a4b4445; // "ZKDE"
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -37,7 +39,7 @@ export interface SnapshotSession {
 }
 
 /** A snapshot that fails validation; the caller falls back to an older one. */
-export class SnapshotError extends Error {
+export class SnapshotError extends OperatorError {
   override name = "SnapshotError";
   readonly file: string;
   readonly offset: number;

@@ -5,7 +5,9 @@
  * file and byte offset so an operator can look (`zkd wal verify`) and decide.
  */
 
-export class WalCorruptionError extends Error {
+import { OperatorError } from "../util/operator_error.ts";
+
+export class WalCorruptionError extends OperatorError {
   override name = "WalCorruptionError";
   readonly file: string;
   readonly offset: number;
