@@ -28,7 +28,18 @@ export function loadConfig(path: string | undefined): Config {
       throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
     }
   }
-  return buildConfig(parseProperties(text));
+  return buildConfig(parseProperties(text), { readMyId });
+}
+
+/** The text of `<dataDir>/myid` (ZooKeeper's server id file), or null if there is none. */
+function readMyId(dataDir: string): string | null {
+  const path = `${dataDir}/myid`;
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 export async function runStart(args: string[]): Promise<number> {
@@ -60,6 +71,14 @@ export async function runStart(args: string[]): Promise<number> {
 
   const config = loadConfig(configPath);
   for (const { key, why } of config.ignored) log.info(`ignoring zoo.cfg key ${key}: ${why}`);
+  for (const warning of config.warnings) log.warn(warning);
+  if (config.ensemble !== null) {
+    // TODO(quorum): start the replicated server here; until then say plainly what runs.
+    log.warn(
+      `zoo.cfg describes an ensemble of ${config.ensemble.members.length} (myid ` +
+        `${config.ensemble.myId}), but replication is not wired in yet: running standalone`,
+    );
+  }
   Deno.mkdirSync(config.dataDir, { recursive: true });
 
   const startedMs = Date.now();

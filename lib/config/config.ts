@@ -6,6 +6,9 @@
  */
 
 import { OperatorError } from "../util/operator_error.ts";
+import { buildEnsemble, ENSEMBLE_KEYS, type EnsembleConfig } from "./ensemble.ts";
+
+export type { EnsembleConfig, EnsembleMember, MemberRole } from "./ensemble.ts";
 
 export class ConfigError extends OperatorError {
   override name = "ConfigError";
@@ -45,8 +48,12 @@ export interface Config {
   readonly autopurgeSnapRetainCount: number;
   /** How often old snapshots and logs are purged; 0 = never. */
   readonly autopurgePurgeIntervalMs: number;
+  /** The ensemble this server is a member of (server.N lines, myid), or null: standalone. */
+  readonly ensemble: EnsembleConfig | null;
   /** Keys that were present but are ignored, with why (logged at start). */
   readonly ignored: ReadonlyArray<{ key: string; why: string }>;
+  /** Doubtful but valid settings (an even ensemble, ...), logged at start as warnings. */
+  readonly warnings: ReadonlyArray<string>;
 }
 
 /** Parses Java-properties text (the zoo.cfg format) into key/value pairs, in file order. */
@@ -93,15 +100,14 @@ const knownKeys = new Set([
   "forceSync",
   "autopurge.snapRetainCount",
   "autopurge.purgeInterval",
-  "standaloneEnabled",
 ]);
 
 /** Keys that configure parts zkd does not have (yet) or that only mean something to a JVM. */
 const ignoredPrefixes: Array<[RegExp, string]> = [
-  [/^server\.\d+$/, "ensembles are not supported yet; running standalone"],
+  [/^myid$/, "the server id is read from dataDir/myid, as in ZooKeeper"],
   [
-    /^(initLimit|syncLimit|electionAlg|peerType|quorumListenOnAllIPs|observerMasterPort|connectToLearnerMasterLimit|dynamicConfigFile|myid|group\.\d+|weight\.\d+|electionPortBindRetry|cnxTimeout|leaderServes|syncEnabled)$/,
-    "quorum setting; ensembles are not supported yet",
+    /^(observerMasterPort|connectToLearnerMasterLimit|electionPortBindRetry|cnxTimeout|leaderServes|syncEnabled)$/,
+    "quorum setting with no zkd equivalent",
   ],
   [
     /^(authProvider\.|sasl|kerberos|superUser|quorum\.|ssl|secureClientPort|portUnification|client\.secure|serverCnxnFactory|clientCnxnSocket)/,
@@ -109,7 +115,7 @@ const ignoredPrefixes: Array<[RegExp, string]> = [
   ],
   [/^admin\./, "the JVM AdminServer is not part of zkd"],
   [
-    /^(metricsProvider\.|jvm\.|audit\.|nio\.|netty\.|fsync\.|maxResponseCacheSize|maxGetChildrenResponseCacheSize|clientPortListenBacklog|multiAddress\.|localSessions|oraclePath|tcpKeepAlive|clientTcpKeepAlive|digest\.enabled|snapshot\.|serializeLastProcessedZxid|closeSessionTxn|snapSizeLimitInKb|txnLogSizeLimitInKb|commitLogCount|flushDelay|maxBatchSize|requestThrottle|largeRequest|connection|enforce|emulate353TTLNodes|enforceQuota|readonlymode\.enabled|jute\.maxbuffer\.extrasize|DigestAuthenticationProvider\.(enabled|digestAlg))/,
+    /^(metricsProvider\.|jvm\.|audit\.|nio\.|netty\.|fsync\.|maxResponseCacheSize|maxGetChildrenResponseCacheSize|clientPortListenBacklog|multiAddress\.|localSessions|oraclePath|tcpKeepAlive|clientTcpKeepAlive|digest\.enabled|snapshot\.|serializeLastProcessedZxid|closeSessionTxn|snapSizeLimitInKb|txnLogSizeLimitInKb|commitLogCount|flushDelay|maxBatchSize|requestThrottle|largeRequest|connection|enforce|emulate353TTLNodes|enforceQuota|jute\.maxbuffer\.extrasize|DigestAuthenticationProvider\.(enabled|digestAlg))/,
     "JVM tuning setting with no zkd equivalent",
   ],
 ];
@@ -147,6 +153,11 @@ function boolValue(key: string, value: string): boolean {
 export interface ConfigDefaults {
   /** Used when the file sets no dataDir (the embedded default config). */
   dataDir?: string;
+  /**
+   * The text of `<dataDir>/myid`, or null when the file does not exist; called only when the
+   * config has server.N lines. The shell reads the file (start.ts); default: no file.
+   */
+  readMyId?: (dataDir: string) => string | null;
 }
 
 /**
@@ -156,9 +167,15 @@ export interface ConfigDefaults {
 export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults = {}): Config {
   const values = new Map<string, string>();
   const ignored: Array<{ key: string; why: string }> = [];
+  const quorumLines = new Map<string, string>();
   for (const [rawKey, value] of props) {
+    if (/^(server|group|weight)\./.test(rawKey)) {
+      quorumLines.set(rawKey, value);
+      continue;
+    }
     const key = rawKey.startsWith("zookeeper.") ? rawKey.slice("zookeeper.".length) : rawKey;
-    if (knownKeys.has(key)) {
+    // ENSEMBLE_KEYS only at call time: ensemble.ts imports ConfigError from here (a cycle).
+    if (knownKeys.has(key) || ENSEMBLE_KEYS.includes(key)) {
       values.set(key, value);
       continue;
     }
@@ -173,8 +190,18 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     throw new ConfigError("dataDir is not set");
   }
   const clientPortText = get("clientPort");
-  if (clientPortText === undefined) throw new ConfigError("clientPort is not set");
-  const clientPort = intValue("clientPort", clientPortText, 1, 65535);
+  const client = buildEnsemble({
+    lines: quorumLines,
+    get,
+    dataDir,
+    readMyId: defaults.readMyId ?? (() => null),
+    clientPort: clientPortText === undefined
+      ? null
+      : intValue("clientPort", clientPortText, 1, 65535),
+    clientPortAddress: get("clientPortAddress") ?? null,
+  });
+  if (client.clientPort === null) throw new ConfigError("clientPort is not set");
+  const clientPort = client.clientPort;
   const minSessionTimeoutMs = get("minSessionTimeout") !== undefined
     ? intValue("minSessionTimeout", get("minSessionTimeout")!, -1)
     : -1;
@@ -214,7 +241,7 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     dataDir,
     dataLogDir: get("dataLogDir") ?? dataDir,
     clientPort,
-    clientPortAddress: get("clientPortAddress") ?? "0.0.0.0",
+    clientPortAddress: client.clientPortAddress,
     maxClientCnxns: get("maxClientCnxns") !== undefined
       ? intValue("maxClientCnxns", get("maxClientCnxns")!, 0)
       : 60,
@@ -257,7 +284,9 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     autopurgePurgeIntervalMs: get("autopurge.purgeInterval") !== undefined
       ? durationMs("autopurge.purgeInterval", get("autopurge.purgeInterval")!, 3600 * 1000)
       : 0,
+    ensemble: client.ensemble,
     ignored,
+    warnings: client.warnings,
   });
 }
 
