@@ -19,6 +19,7 @@ const PURE = [
   "config",
   "snapshot",
   "wal",
+  "quorum",
 ];
 /** Allowed import targets per pure folder (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -29,7 +30,19 @@ const ALLOWED: Record<string, string[]> = {
   txn: ["util", "proto", "tree"],
   session: ["util", "proto"],
   watch: ["util", "proto"],
-  replica: ["util", "proto", "tree", "txn", "session", "watch", "config"],
+  quorum: ["util", "proto", "tree"],
+  replica: [
+    "util",
+    "proto",
+    "tree",
+    "txn",
+    "session",
+    "watch",
+    "config",
+    "quorum",
+    "snapshot",
+    "wal",
+  ],
   // storage: only the Storage/StorageFile interfaces (storage.ts), never the Deno adapter.
   snapshot: ["util", "proto", "tree", "storage"],
   wal: ["util", "proto", "tree", "storage"],

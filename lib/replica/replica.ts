@@ -48,6 +48,8 @@ import {
   replyFrame,
 } from "./replies.ts";
 import { assert } from "../util/assert.ts";
+import { epochOf, makeZxid } from "../quorum/zxid.ts";
+import type { AuthId } from "../tree/acl.ts";
 
 /** Where the replica's output goes: the shell implements it with sockets. */
 export interface ReplicaIO {
@@ -56,6 +58,27 @@ export interface ReplicaIO {
   /** Close the connection once its queued frames are written; `reason` is logged. */
   close(connId: number, reason: string): void;
   log(level: "debug" | "info" | "warn", message: string): void;
+  /** In an ensemble, on a follower or observer: hand a write to the leader. */
+  forward?(f: Forward): void;
+}
+
+/**
+ * The replica's place in an ensemble. Standalone is the one-member case with no log
+ * replication; "looking" means no leader is known, and no client is served.
+ */
+export type ReplicaRole = "standalone" | "leader" | "follower" | "observer" | "looking";
+
+/** What a follower or observer sends its leader (the leader prepares the txn). */
+export type Forward =
+  | { kind: "createSession"; sessionId: bigint; timeoutMs: number }
+  | { kind: "request"; sessionId: bigint; cxid: number; body: Uint8Array; authIds: AuthId[] };
+
+/** A write this member forwarded, waiting for its txn to come back committed. */
+interface ForwardedWrite {
+  connId: number;
+  xid: number;
+  item: PendingItem;
+  request: Request;
 }
 
 /** State rebuilt by recovery (snapshot + log replay). */
@@ -69,6 +92,11 @@ type Origin =
   | { kind: "request"; connId: number; item: PendingItem; request: Request }
   | { kind: "createSession"; connId: number; timeoutMs: number; readOnly: boolean | undefined }
   | { kind: "internal" };
+
+/** Held on a new leader until its first txn commits (the log it inherited is applied). */
+type HeldWrite =
+  | { kind: "local"; connId: number; xid: number; request: Request; item: PendingItem }
+  | { kind: "forward"; forward: Forward };
 
 interface Prepared {
   entry: TxnEntry;
@@ -94,15 +122,27 @@ export class ServerStats {
 
 export class Replica {
   readonly config: Config;
-  readonly tree: DataTree;
-  readonly pending: PendingChanges;
+  tree: DataTree;
+  pending: PendingChanges;
   readonly sessions: SessionTable;
   readonly watches = new WatchManager();
   readonly connections = new Map<number, Connection>();
   readonly stats = new ServerStats();
   readonly startedAtMs: number;
   readonly #io: ReplicaIO;
-  readonly #readCtx: ReadContext;
+  #readCtx: ReadContext;
+  #role: ReplicaRole = "standalone";
+  /** Leader: writes wait here until the inherited log is applied. */
+  #held: HeldWrite[] | null = null;
+  /** Follower/observer: writes forwarded to the leader, per session, in order. */
+  readonly #forwarded = new Map<bigint, ForwardedWrite[]>();
+  /** Follower/observer: sessions being created through the leader -> connection. */
+  readonly #forwardedSessions = new Map<
+    bigint,
+    { connId: number; timeoutMs: number; readOnly: boolean | undefined }
+  >();
+  /** Follower/observer: sessions touched since takeTouched() (the leader owns expiry). */
+  #touched = new Set<bigint>();
   /** Last zxid handed out by prepare (>= tree.lastZxid). */
   #lastPreparedZxid: number;
   /** Prepared txns not yet handed to the log, and those handed but not committed. */
@@ -119,29 +159,48 @@ export class Replica {
    * again with a fresh full timeout from now (clients get that long to come back), and
    * ephemerals whose owner is unknown are removed by logged txns, as ZooKeeper does.
    */
-  constructor(config: Config, io: ReplicaIO, nowMs: number, recovered?: RecoveredState) {
+  constructor(
+    config: Config,
+    io: ReplicaIO,
+    nowMs: number,
+    recovered?: RecoveredState,
+    options: { serverId?: number; ensemble?: boolean } = {},
+  ) {
     this.config = config;
     this.#io = io;
     const tree = recovered?.tree ?? new DataTree();
     this.tree = tree;
     this.pending = new PendingChanges(tree);
-    this.sessions = new SessionTable(config.tickMs, 1, nowMs);
+    this.sessions = new SessionTable(config.tickMs, options.serverId ?? 1, nowMs);
     for (const s of recovered?.sessions ?? []) this.sessions.add(s.id, s.timeoutMs, nowMs);
     this.#lastPreparedZxid = tree.lastZxid;
     this.startedAtMs = nowMs;
     this.#nowMs = nowMs;
     this.#nextContainerCheckMs = nowMs + config.containerCheckIntervalMs;
-    this.#readCtx = {
-      tree,
-      watches: this.watches,
-      skipAcl: config.skipAcl,
-      notify: (conn, zxid, type, path) => this.#send(conn, notificationFrame(zxid, type, path)),
-    };
+    this.#readCtx = this.#makeReadCtx();
+    if (options.ensemble) {
+      // In an ensemble the leader decides about orphaned ephemerals, through the log.
+      this.#role = "looking";
+      return;
+    }
     for (const owner of [...tree.ephemerals.keys()]) {
       if (this.sessions.get(owner) !== undefined) continue;
       const txn = prepareCloseSession(this.pending, owner, this.#lastPreparedZxid + 1);
       this.#prepared({ entry: this.#entry(owner, 0, txn), origin: { kind: "internal" } });
     }
+  }
+
+  #makeReadCtx(): ReadContext {
+    return {
+      tree: this.tree,
+      watches: this.watches,
+      skipAcl: this.config.skipAcl,
+      notify: (conn, zxid, type, path) => this.#send(conn, notificationFrame(zxid, type, path)),
+    };
+  }
+
+  get role(): ReplicaRole {
+    return this.#role;
   }
 
   get outstanding(): number {
@@ -157,6 +216,10 @@ export class Replica {
   /** A socket was accepted. Returns false (and the shell closes it) when over a limit. */
   connOpened(connId: number, remoteIp: string, remotePort: number, nowMs: number): boolean {
     this.#nowMs = nowMs;
+    if (this.#role === "looking") {
+      this.#io.log("info", `not serving ${remoteIp}: no leader (election in progress)`);
+      return false;
+    }
     const { maxClientCnxns, maxCnxns } = this.config;
     if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
       this.#io.log("warn", `too many connections (${maxCnxns}); refusing ${remoteIp}`);
@@ -252,6 +315,19 @@ export class Replica {
     if (req.sessionId === 0n) {
       conn.handshaking = true;
       const id = this.sessions.allocateId();
+      if (this.#isLearner()) {
+        this.#forwardedSessions.set(id, { connId: conn.id, timeoutMs, readOnly });
+        this.#forward({ kind: "createSession", sessionId: id, timeoutMs });
+        return;
+      }
+      if (this.#held !== null) {
+        this.#held.push({
+          kind: "forward",
+          forward: { kind: "createSession", sessionId: id, timeoutMs },
+        });
+        this.#forwardedSessions.set(id, { connId: conn.id, timeoutMs, readOnly });
+        return;
+      }
       this.#prepared({
         entry: this.#entry(id, 0, { type: "createSession", timeoutMs }),
         origin: { kind: "createSession", connId: conn.id, timeoutMs, readOnly },
@@ -273,6 +349,7 @@ export class Replica {
       }
     }
     this.sessions.touch(req.sessionId, this.#nowMs, timeoutMs);
+    if (this.#isLearner()) this.#touched.add(req.sessionId);
     this.#establish(conn, req.sessionId, timeoutMs, readOnly);
   }
 
@@ -309,6 +386,7 @@ export class Replica {
     const op = r.int();
     conn.stats.lastCxid = xid;
     this.sessions.touch(conn.sessionId, now);
+    if (this.#role !== "standalone" && this.#role !== "leader") this.#touched.add(conn.sessionId);
     const info = opInfo(op);
     conn.stats.lastOpTag = info?.tag ?? "NA";
 
@@ -354,8 +432,12 @@ export class Replica {
       }
       return;
     }
-    if (info.kind === "write") {
-      this.#write(conn, xid, request);
+    // In an ensemble, sync goes through the leader's log like a write: its reply leaves
+    // once this member has applied everything the leader had when the sync reached it.
+    if (info.kind === "write" || (op === Op.sync && this.#role !== "standalone")) {
+      if (this.#isLearner()) this.#forwardWrite(conn, xid, request, body);
+      else if (this.#held !== null) this.#holdWrite(conn, xid, request);
+      else this.#write(conn, xid, request);
       return;
     }
     // Reads and local ops: answer now if nothing of this connection is ahead of them.
@@ -421,45 +503,266 @@ export class Replica {
   }
 
   #write(conn: Connection, xid: number, request: Request): void {
+    const item = this.#queueWrite(conn, xid, request);
+    const origin: Origin = { kind: "request", connId: conn.id, item, request };
+    this.#prepareWrite(conn.sessionId, conn.authIds, xid, request, origin);
+  }
+
+  #queueWrite(conn: Connection, xid: number, request: Request): PendingItem {
     const item: PendingItem = {
       xid,
       op: request.op,
       deferred: null,
       reply: null,
-      closeAfter: null,
+      closeAfter: request.op === Op.closeSession ? "client closed the session" : null,
       receivedAtMs: this.#nowMs,
     };
     conn.queue.push(item);
     this.#outstanding++;
-    const origin: Origin = { kind: "request", connId: conn.id, item, request };
+    return item;
+  }
+
+  #prepareWrite(
+    sessionId: bigint,
+    authIds: readonly AuthId[],
+    xid: number,
+    request: Request,
+    origin: Origin,
+  ): void {
     const zxid = this.#lastPreparedZxid + 1;
     let txn: Txn;
     if (request.op === Op.closeSession) {
-      this.sessions.markClosing(conn.sessionId);
-      txn = prepareCloseSession(this.pending, conn.sessionId, zxid);
-      item.closeAfter = "client closed the session";
+      this.sessions.markClosing(sessionId);
+      txn = prepareCloseSession(this.pending, sessionId, zxid);
     } else if (request.op === Op.reconfig) {
-      txn = { type: "error", err: this.#reconfigError(conn) };
+      txn = { type: "error", err: this.#reconfigError(authIds) };
+    } else if (request.op === Op.sync) {
+      txn = { type: "error", err: Err.OK };
     } else {
       const ctx: PrepareContext = {
-        sessionId: conn.sessionId,
-        authIds: conn.authIds,
+        sessionId,
+        authIds: authIds as AuthId[],
         extendedTypesEnabled: this.config.extendedTypesEnabled,
         skipAcl: this.config.skipAcl,
       };
       txn = prepareWrite(request, this.pending, ctx, zxid);
     }
-    this.#prepared({ entry: this.#entry(conn.sessionId, xid, txn), origin });
+    this.#prepared({ entry: this.#entry(sessionId, xid, txn), origin });
   }
 
   /** reconfig on a standalone server: disabled, or not permitted, or unimplemented. */
-  #reconfigError(conn: Connection): number {
+  #reconfigError(authIds: readonly AuthId[]): number {
     if (!this.config.reconfigEnabled) return Err.RECONFIGDISABLED;
     const node = this.tree.get("/zookeeper/config");
-    if (!this.config.skipAcl && node && !aclAllows(node.acl, Perm.WRITE, conn.authIds)) {
+    if (!this.config.skipAcl && node && !aclAllows(node.acl, Perm.WRITE, authIds as AuthId[])) {
       return Err.NOAUTH;
     }
     return Err.UNIMPLEMENTED;
+  }
+
+  // ------------------------------------------------------------------ ensemble
+
+  #isLearner(): boolean {
+    return this.#role === "follower" || this.#role === "observer";
+  }
+
+  #forward(f: Forward): void {
+    assert(this.#io.forward !== undefined, "forwarding without an ensemble");
+    this.#io.forward(f);
+  }
+
+  /** Follower/observer: the write joins the connection's FIFO and goes to the leader. */
+  #forwardWrite(conn: Connection, xid: number, request: Request, body: Uint8Array): void {
+    const item = this.#queueWrite(conn, xid, request);
+    let q = this.#forwarded.get(conn.sessionId);
+    if (q === undefined) this.#forwarded.set(conn.sessionId, q = []);
+    q.push({ connId: conn.id, xid, item, request });
+    this.#forward({
+      kind: "request",
+      sessionId: conn.sessionId,
+      cxid: xid,
+      body: body.slice(),
+      authIds: [...conn.authIds],
+    });
+  }
+
+  /** New leader: the write waits until the log inherited from earlier terms is applied. */
+  #holdWrite(conn: Connection, xid: number, request: Request): void {
+    const item = this.#queueWrite(conn, xid, request);
+    this.#held!.push({ kind: "local", connId: conn.id, xid, request, item });
+  }
+
+  /** Leader: a write (or session creation) forwarded by a follower or observer. */
+  forwarded(f: Forward, nowMs: number): void {
+    this.#nowMs = nowMs;
+    if (this.#role !== "leader") return; // the sender's connections close on the leader change
+    if (this.#held !== null) this.#held.push({ kind: "forward", forward: f });
+    else this.#prepareForwarded(f);
+  }
+
+  #prepareForwarded(f: Forward): void {
+    const internal: Origin = { kind: "internal" };
+    if (f.kind === "createSession") {
+      const txn: Txn = { type: "createSession", timeoutMs: f.timeoutMs };
+      this.#prepared({ entry: this.#entry(f.sessionId, 0, txn), origin: internal });
+      return;
+    }
+    const r = new JuteReader(f.body, this.config.frameBytesMax);
+    let request: Request;
+    let xid = f.cxid;
+    try {
+      xid = r.int();
+      request = readRequest(r.int(), r);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      const txn: Txn = { type: "error", err: Err.MARSHALLINGERROR };
+      this.#prepared({ entry: this.#entry(f.sessionId, xid, txn), origin: internal });
+      return;
+    }
+    const session = this.sessions.get(f.sessionId);
+    if (session === undefined || session.closing) {
+      const err = request.op === Op.closeSession ? Err.OK : Err.SESSIONEXPIRED;
+      const txn: Txn = { type: "error", err };
+      this.#prepared({ entry: this.#entry(f.sessionId, xid, txn), origin: internal });
+      return;
+    }
+    this.sessions.touch(f.sessionId, this.#nowMs);
+    this.#prepareWrite(f.sessionId, f.authIds, xid, request, internal);
+  }
+
+  /** Leader: sessions a follower or observer saw activity on (the leader owns expiry). */
+  touchSessions(ids: readonly bigint[], nowMs: number): void {
+    this.#nowMs = nowMs;
+    if (this.#role !== "leader") return;
+    for (const id of ids) this.sessions.touch(id, nowMs);
+  }
+
+  /** Follower/observer: sessions touched since the last call, for the leader. */
+  takeTouched(): bigint[] {
+    if (this.#touched.size === 0) return [];
+    const ids = [...this.#touched];
+    this.#touched.clear();
+    return ids;
+  }
+
+  /**
+   * The member layer reports a new role or a new leader. As in ZooKeeper, every client
+   * connection is dropped: requests in flight may or may not commit under the new leader,
+   * and clients reconnect (to any member) and find out by reading.
+   */
+  setRole(role: ReplicaRole, epoch: number, nowMs: number): void {
+    this.#nowMs = nowMs;
+    this.#role = role;
+    for (const conn of [...this.connections.values()]) {
+      this.#close(
+        conn,
+        role === "looking" ? "lost the leader" : `new leader (this member is ${role})`,
+      );
+    }
+    this.#unpersisted = [];
+    this.#uncommitted.length = 0;
+    this.#uncommittedHead = 0;
+    this.#forwarded.clear();
+    this.#forwardedSessions.clear();
+    this.#touched.clear();
+    this.pending = new PendingChanges(this.tree);
+    this.#held = null;
+    if (role !== "leader") return;
+    // Zxids of this leader carry its term; the first is a no-op whose commit means every
+    // entry inherited from earlier terms is committed and applied.
+    this.#lastPreparedZxid = makeZxid(epoch, 0);
+    this.#held = [];
+    const noop = this.#entry(0n, 0, { type: "error", err: Err.OK });
+    this.#readyAtZxid = noop.zxid;
+    this.#prepared({ entry: noop, origin: { kind: "internal" } });
+    // Session deadlines restart from now: the old leader's view of pings is gone.
+    for (const session of [...this.sessions.all()]) this.sessions.touch(session.id, nowMs);
+  }
+  #readyAtZxid = 0;
+
+  /** Committed txns from the replicated log, in zxid order: apply and answer them. */
+  applyCommitted(entries: readonly TxnEntry[], nowMs: number): void {
+    this.#nowMs = nowMs;
+    for (const entry of entries) {
+      const head = this.#uncommitted[this.#uncommittedHead];
+      if (head !== undefined && head.entry.zxid === entry.zxid) {
+        this.#uncommittedHead++;
+        this.#apply(head);
+      } else {
+        this.#apply({ entry, origin: this.#originOf(entry) });
+      }
+    }
+    if (this.#uncommittedHead === this.#uncommitted.length) {
+      this.#uncommitted.length = 0;
+      this.#uncommittedHead = 0;
+    }
+    if (this.#held !== null && this.tree.lastZxid >= this.#readyAtZxid) {
+      const held = this.#held;
+      this.#held = null;
+      for (const h of held) {
+        if (h.kind === "forward") {
+          this.#prepareForwarded(h.forward);
+          continue;
+        }
+        const conn = this.connections.get(h.connId);
+        if (conn === undefined || conn.closed) continue;
+        const origin: Origin = {
+          kind: "request",
+          connId: h.connId,
+          item: h.item,
+          request: h.request,
+        };
+        this.#prepareWrite(conn.sessionId, conn.authIds, h.xid, h.request, origin);
+      }
+    }
+  }
+
+  /** Whether a new leader has applied its inherited log and prepares writes. */
+  get leaderReady(): boolean {
+    return this.#role === "leader" && this.#held === null;
+  }
+
+  /** A txn prepared by another member: is it one of ours (forwarded) to answer? */
+  #originOf(entry: TxnEntry): Origin {
+    if (entry.txn.type === "createSession") {
+      const s = this.#forwardedSessions.get(entry.sessionId);
+      if (s === undefined) return { kind: "internal" };
+      this.#forwardedSessions.delete(entry.sessionId);
+      return {
+        kind: "createSession",
+        connId: s.connId,
+        timeoutMs: s.timeoutMs,
+        readOnly: s.readOnly,
+      };
+    }
+    const q = this.#forwarded.get(entry.sessionId);
+    if (q === undefined) return { kind: "internal" };
+    const i = q.findIndex((w) => w.xid === entry.cxid);
+    if (i < 0) return { kind: "internal" };
+    const w = q[i];
+    q.splice(0, i + 1);
+    if (q.length === 0) this.#forwarded.delete(entry.sessionId);
+    return { kind: "request", connId: w.connId, item: w.item, request: w.request };
+  }
+
+  /** Replaces the state with a snapshot received from the leader (a far-behind follower). */
+  installSnapshot(
+    tree: DataTree,
+    sessions: ReadonlyArray<{ id: bigint; timeoutMs: number }>,
+    nowMs: number,
+  ): void {
+    this.#nowMs = nowMs;
+    for (const conn of [...this.connections.values()]) {
+      this.#close(conn, "state replaced by a snapshot");
+    }
+    this.tree = tree;
+    this.pending = new PendingChanges(tree);
+    this.#readCtx = this.#makeReadCtx();
+    for (const s of [...this.sessions.all()]) this.sessions.remove(s.id);
+    for (const s of sessions) this.sessions.add(s.id, s.timeoutMs, nowMs);
+    this.#unpersisted = [];
+    this.#uncommitted.length = 0;
+    this.#uncommittedHead = 0;
   }
 
   #entry(sessionId: bigint, cxid: number, txn: Txn): TxnEntry {
@@ -468,6 +771,7 @@ export class Replica {
   }
 
   #prepared(p: Prepared): void {
+    assert(this.#role === "standalone" || this.#role === "leader", `prepare on a ${this.#role}`);
     this.#unpersisted.push(p);
   }
 
@@ -499,9 +803,11 @@ export class Replica {
 
   #apply(p: Prepared): void {
     const { entry, origin } = p;
+    // Within an epoch zxids are consecutive; a new leader's epoch starts a new sequence.
+    const last = this.tree.lastZxid;
     assert(
-      entry.zxid === this.tree.lastZxid + 1,
-      `zxid gap: ${this.tree.lastZxid} -> ${entry.zxid}`,
+      entry.zxid === last + 1 || (entry.zxid > last && epochOf(entry.zxid) > epochOf(last)),
+      `zxid gap: ${last} -> ${entry.zxid}`,
     );
     const result = this.tree.apply(entry);
     this.pending.applied(entry.zxid);
@@ -559,6 +865,9 @@ export class Replica {
 
   #writeReply(xid: number, request: Request, txn: Txn, result: ApplyResult): Uint8Array {
     const zxid = this.tree.lastZxid;
+    if (request.op === Op.sync) {
+      return replyFrame(xid, zxid, Err.OK, (w) => w.ustring(request.path));
+    }
     if (txn.type === "error") return replyFrame(xid, zxid, txn.err);
     if (request.op === Op.multi) {
       assert(txn.type === "multi");
@@ -645,7 +954,8 @@ export class Replica {
   /** Advances time: expires sessions, closes stalled handshakes, cleans containers/TTLs. */
   tick(nowMs: number): void {
     this.#nowMs = nowMs;
-    for (const id of this.sessions.expire(nowMs)) {
+    const decides = this.#role === "standalone" || this.leaderReady;
+    for (const id of decides ? this.sessions.expire(nowMs) : []) {
       this.#io.log("info", `expiring session 0x${BigInt.asUintN(64, id).toString(16)}`);
       const zxid = this.#lastPreparedZxid + 1;
       const txn = prepareCloseSession(this.pending, id, zxid);
@@ -659,7 +969,7 @@ export class Replica {
         this.#close(conn, `no session request within ${this.config.handshakeTimeoutMs} ms`);
       }
     }
-    if (nowMs >= this.#nextContainerCheckMs) {
+    if (decides && nowMs >= this.#nextContainerCheckMs) {
       this.#nextContainerCheckMs = nowMs + this.config.containerCheckIntervalMs;
       this.#cleanContainers(nowMs);
     }

@@ -76,12 +76,18 @@ export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
 /** Decodes exactly one entry; throws DecodeError on anything else. */
 export function decodeTxnEntry(bytes: Uint8Array): TxnEntry {
   const r = new JuteReader(bytes);
+  const entry = readTxnEntry(r);
+  if (r.remaining !== 0) throw new DecodeError(`${r.remaining} bytes after the txn record`);
+  return entry;
+}
+
+/** Reads one entry written by writeTxnEntry from the middle of a larger record. */
+export function readTxnEntry(r: JuteReader): TxnEntry {
   const sessionId = r.longBig();
   const cxid = r.int();
   const zxid = r.long();
   const timeMs = r.long();
   const txn = readTxnRecord(r, r.int(), 0);
-  if (r.remaining !== 0) throw new DecodeError(`${r.remaining} bytes after the txn record`);
   return { sessionId, cxid, zxid, timeMs, txn };
 }
 

@@ -1,0 +1,764 @@
+/**
+ * Raft as a pure state machine: tick() and step(message) in, persist batches and messages
+ * out (takeOutput()), with pre-vote, check-quorum, observers (non-voting learners),
+ * snapshot transfer to members behind the retained log, and leadership transfer.
+ *
+ * Entries are TxnEntries identified by zxid (see raft_log.ts); the leader's entries carry
+ * its term as their epoch, so "an entry of the current term" is `epochOf(zxid) === term`.
+ *
+ * Durability rule: a message whose meaning depends on local state being on disk (a granted
+ * vote, an append acknowledgement) is held until the shell reports the persist batch that
+ * covers that state with persisted(seq). The leader may send entries before it has synced
+ * them itself; its own match only counts once persisted.
+ */
+
+import type { TxnEntry } from "../tree/txn.ts";
+import { assert } from "../util/assert.ts";
+import { type Random, randomBelow } from "../util/random.ts";
+import type { RaftMessage } from "./messages.ts";
+import { RaftLog } from "./raft_log.ts";
+import { EPOCH_MAX, epochOf } from "./zxid.ts";
+
+export type Role = "follower" | "preCandidate" | "candidate" | "leader" | "observer";
+
+export interface HardState {
+  term: number;
+  votedFor: number | null;
+}
+
+export interface SnapshotData {
+  zxid: number;
+  data: Uint8Array;
+}
+
+/** What the shell must make durable, in `seq` order, before calling persisted(seq). */
+export interface PersistBatch {
+  seq: number;
+  hardState: HardState | null;
+  /** Install this snapshot first: the log restarts empty at its zxid. */
+  snapshot: SnapshotData | null;
+  /** Then drop logged entries with zxid greater than this. */
+  truncateAfter: number | null;
+  /** Then append these. */
+  entries: TxnEntry[];
+}
+
+export interface RaftOutput {
+  persist: PersistBatch[];
+  messages: RaftMessage[];
+}
+
+export interface RaftOptions {
+  id: number;
+  voters: readonly number[];
+  observers: readonly number[];
+  /** Ticks without hearing from a leader before a follower campaigns (randomised up to 2x). */
+  electionTicks: number;
+  heartbeatTicks: number;
+  random: Random;
+  hardState: HardState;
+  log: RaftLog;
+  /** Known committed (everything the local tree already holds). */
+  commitZxid: number;
+  /** Serialises the committed state for a member that is behind the retained log. */
+  makeSnapshot(): SnapshotData;
+  /** Largest number of entries in one append message. */
+  appendEntriesMax?: number;
+  /** Unacknowledged append messages per member before the leader waits. */
+  inflightMax?: number;
+}
+
+interface Progress {
+  /** Highest zxid known to be durably held by the member (as the leader holds it). */
+  match: number;
+  /** prevZxid of the next append to send. */
+  next: number;
+  inflight: number;
+  /** Heard from within the current check-quorum window. */
+  recentActive: boolean;
+  /** Ticks since the member last made progress (for resending lost appends). */
+  idleTicks: number;
+}
+
+interface Held {
+  seq: number;
+  message: RaftMessage;
+}
+
+export class RaftNode {
+  readonly id: number;
+  readonly log: RaftLog;
+  readonly voters: ReadonlySet<number>;
+  readonly observers: ReadonlySet<number>;
+  readonly #o: RaftOptions;
+  #role: Role;
+  #term: number;
+  #votedFor: number | null;
+  #leaderId: number | null = null;
+  #commit: number;
+  /** Highest zxid matched with the current leader in the current term (follower side). */
+  #leaderMatched: number;
+  #electionElapsed = 0;
+  #randomizedElectionTicks = 0;
+  #heartbeatElapsed = 0;
+  #votes = new Map<number, boolean>();
+  #progress = new Map<number, Progress>();
+  #transferTarget: number | null = null;
+
+  // Output and durability tracking.
+  #open: PersistBatch | null = null;
+  #nextSeq = 1;
+  #persistedSeq = 0;
+  /** log.lastZxid at the moment each unpersisted batch was sealed. */
+  #sealedLast = new Map<number, number>();
+  /** Local log durable up to here (counts as the leader's own match). */
+  #persistedZxid: number;
+  #messages: RaftMessage[] = [];
+  #held: Held[] = [];
+  #pendingSnapshot: SnapshotData | null = null;
+
+  constructor(options: RaftOptions) {
+    this.#o = options;
+    this.id = options.id;
+    this.log = options.log;
+    this.voters = new Set(options.voters);
+    this.observers = new Set(options.observers);
+    assert(
+      this.voters.has(this.id) || this.observers.has(this.id),
+      `member ${this.id} is neither voter nor observer`,
+    );
+    this.#term = options.hardState.term;
+    this.#votedFor = options.hardState.votedFor;
+    this.#commit = options.commitZxid;
+    this.#leaderMatched = options.commitZxid;
+    this.#persistedZxid = this.log.lastZxid;
+    this.#role = this.voters.has(this.id) ? "follower" : "observer";
+    this.#resetElectionTimer();
+  }
+
+  // ------------------------------------------------------------------ state
+
+  get role(): Role {
+    return this.#role;
+  }
+  get term(): number {
+    return this.#term;
+  }
+  get leaderId(): number | null {
+    return this.#leaderId;
+  }
+  get commitZxid(): number {
+    return this.#commit;
+  }
+  get persistedZxid(): number {
+    return this.#persistedZxid;
+  }
+  get transferring(): boolean {
+    return this.#transferTarget !== null;
+  }
+  get isVoter(): boolean {
+    return this.voters.has(this.id);
+  }
+
+  /** Per-member replication state on the leader (for mntr and `zkd status`). */
+  progress(): ReadonlyMap<number, Readonly<Progress>> {
+    return this.#progress;
+  }
+
+  /** Members (voters) whose durable log matches the leader's last entry. */
+  syncedVoters(): number {
+    if (this.#role !== "leader") return 0;
+    let n = 0;
+    for (const [id, p] of this.#progress) {
+      if (this.voters.has(id) && p.match >= this.log.lastZxid) n++;
+    }
+    return n;
+  }
+
+  #quorum(): number {
+    return Math.floor(this.voters.size / 2) + 1;
+  }
+
+  // ------------------------------------------------------------------ output
+
+  #batch(): PersistBatch {
+    this.#open ??= {
+      seq: this.#nextSeq++,
+      hardState: null,
+      snapshot: null,
+      truncateAfter: null,
+      entries: [],
+    };
+    return this.#open;
+  }
+
+  #seal(): void {
+    if (this.#open === null) return;
+    this.#sealedLast.set(this.#open.seq, this.log.lastZxid);
+    this.#pendingPersist.push(this.#open);
+    this.#open = null;
+  }
+  #pendingPersist: PersistBatch[] = [];
+
+  #saveHardState(): void {
+    this.#batch().hardState = { term: this.#term, votedFor: this.#votedFor };
+  }
+
+  #send(message: RaftMessage): void {
+    this.#messages.push(message);
+  }
+
+  /** Sends once everything decided so far is on disk. */
+  #sendDurable(message: RaftMessage): void {
+    const seq = this.#open !== null ? this.#open.seq : this.#nextSeq - 1;
+    if (seq <= this.#persistedSeq) this.#messages.push(message);
+    else this.#held.push({ seq, message });
+  }
+
+  /** Everything to persist and send since the last call. */
+  takeOutput(): RaftOutput {
+    this.#seal();
+    const out = { persist: this.#pendingPersist, messages: this.#messages };
+    this.#pendingPersist = [];
+    this.#messages = [];
+    return out;
+  }
+
+  /** The snapshot received from the leader, for the replica to load (once). */
+  takeSnapshotToInstall(): SnapshotData | null {
+    const s = this.#pendingSnapshot;
+    this.#pendingSnapshot = null;
+    return s;
+  }
+
+  /** The shell made batch `seq` (and every earlier one) durable. */
+  persisted(seq: number): void {
+    if (seq <= this.#persistedSeq) return;
+    this.#persistedSeq = seq;
+    const last = this.#sealedLast.get(seq);
+    for (const s of [...this.#sealedLast.keys()]) if (s <= seq) this.#sealedLast.delete(s);
+    if (last !== undefined) {
+      // A later truncation may have removed entries of this batch; never claim past them.
+      this.#persistedZxid = Math.min(last, this.log.lastZxid);
+    }
+    if (this.#held.length > 0) {
+      const keep: Held[] = [];
+      for (const h of this.#held) {
+        if (h.seq <= seq) this.#messages.push(h.message);
+        else keep.push(h);
+      }
+      this.#held = keep;
+    }
+    if (this.#role === "leader") this.#maybeCommit();
+  }
+
+  // ------------------------------------------------------------------ time
+
+  #resetElectionTimer(): void {
+    this.#electionElapsed = 0;
+    const e = this.#o.electionTicks;
+    this.#randomizedElectionTicks = e + randomBelow(this.#o.random, e);
+  }
+
+  tick(): void {
+    this.#electionElapsed++;
+    if (this.#role === "leader") {
+      this.#tickLeader();
+      return;
+    }
+    if (this.#role === "observer") return;
+    if (this.#electionElapsed >= this.#randomizedElectionTicks) {
+      this.#campaign(true, false);
+    }
+  }
+
+  #tickLeader(): void {
+    this.#heartbeatElapsed++;
+    if (this.#electionElapsed >= this.#o.electionTicks) {
+      // Check-quorum: a leader that has not heard from a majority in an election timeout
+      // steps down, so a partitioned leader stops serving instead of accepting writes it
+      // can never commit.
+      this.#electionElapsed = 0;
+      let active = 1;
+      for (const [id, p] of this.#progress) {
+        if (this.voters.has(id) && p.recentActive) active++;
+        p.recentActive = false;
+      }
+      if (active < this.#quorum()) {
+        this.#becomeFollower(this.#term, null);
+        return;
+      }
+      if (this.#transferTarget !== null) this.#transferTarget = null; // transfer timed out
+    }
+    if (this.#heartbeatElapsed >= this.#o.heartbeatTicks) {
+      this.#heartbeatElapsed = 0;
+      for (const [id, p] of this.#progress) {
+        p.idleTicks += this.#o.heartbeatTicks;
+        this.#send({
+          type: "heartbeat",
+          from: this.id,
+          to: id,
+          term: this.#term,
+          commitZxid: Math.min(p.match, this.#commit),
+        });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ elections
+
+  #campaign(pre: boolean, transfer: boolean): void {
+    if (!this.isVoter) return;
+    if (pre) {
+      this.#role = "preCandidate";
+    } else {
+      this.#role = "candidate";
+      assert(this.#term < EPOCH_MAX, "term exhausted");
+      this.#term++;
+      this.#votedFor = this.id;
+      this.#saveHardState();
+    }
+    this.#leaderId = null;
+    this.#resetElectionTimer();
+    this.#votes = new Map([[this.id, true]]);
+    if (this.voters.size === 1) {
+      if (pre) this.#campaign(false, transfer);
+      else this.#becomeLeader();
+      return;
+    }
+    const term = pre ? this.#term + 1 : this.#term;
+    for (const v of this.voters) {
+      if (v === this.id) continue;
+      // A real vote request waits for our own vote (term, votedFor) to be on disk.
+      (pre ? (m: RaftMessage) => this.#send(m) : (m: RaftMessage) => this.#sendDurable(m))({
+        type: "vote",
+        from: this.id,
+        to: v,
+        term,
+        pre,
+        transfer,
+        lastZxid: this.log.lastZxid,
+      });
+    }
+  }
+
+  #becomeFollower(term: number, leaderId: number | null): void {
+    if (term > this.#term) {
+      this.#term = term;
+      this.#votedFor = null;
+      this.#saveHardState();
+    }
+    if (this.#role === "leader" || leaderId !== this.#leaderId) {
+      this.#leaderMatched = this.#commit;
+    }
+    this.#role = this.isVoter ? "follower" : "observer";
+    this.#leaderId = leaderId;
+    this.#progress.clear();
+    this.#transferTarget = null;
+    this.#resetElectionTimer();
+  }
+
+  #becomeLeader(): void {
+    this.#role = "leader";
+    this.#leaderId = this.id;
+    this.#transferTarget = null;
+    this.#electionElapsed = 0;
+    this.#heartbeatElapsed = 0;
+    this.#progress.clear();
+    for (const m of [...this.voters, ...this.observers]) {
+      if (m === this.id) continue;
+      this.#progress.set(m, {
+        match: 0,
+        next: this.log.lastZxid,
+        inflight: 0,
+        recentActive: true,
+        idleTicks: 0,
+      });
+    }
+    // The member layer now proposes a no-op of this term: committing it commits everything
+    // before it (Raft never counts replicas of an older term's entry).
+  }
+
+  #logUpToDate(lastZxid: number): boolean {
+    return lastZxid >= this.log.lastZxid;
+  }
+
+  /** Heard from a live leader within the election timeout (the leader lease). */
+  #inLease(): boolean {
+    return this.#leaderId !== null && this.#electionElapsed < this.#o.electionTicks;
+  }
+
+  #onVote(m: Extract<RaftMessage, { type: "vote" }>): void {
+    const reply = (granted: boolean, term: number) => {
+      const msg: RaftMessage = {
+        type: "voteResp",
+        from: this.id,
+        to: m.from,
+        term,
+        pre: m.pre,
+        granted,
+      };
+      if (granted && !m.pre) this.#sendDurable(msg);
+      else this.#send(msg);
+    };
+    if (!this.isVoter) return;
+    if (m.pre) {
+      const ok = m.term > this.#term && this.#logUpToDate(m.lastZxid) &&
+        (m.transfer || !this.#inLease() || this.#role === "preCandidate");
+      // A rejection carries the proposed term unless ours is newer (then the candidate
+      // learns it and steps down).
+      reply(ok, this.#term > m.term ? this.#term : m.term);
+      return;
+    }
+    if (m.term < this.#term) {
+      reply(false, this.#term);
+      return;
+    }
+    if (m.term > this.#term) {
+      if (!m.transfer && this.#inLease() && this.#role !== "leader") return; // sticky leader
+      if (this.#role === "leader" && !m.transfer && this.#electionElapsed < this.#o.electionTicks) {
+        // A leader that still has its quorum ignores disruptive candidates (check-quorum).
+        return;
+      }
+      this.#becomeFollower(m.term, null);
+    }
+    const canVote = this.#votedFor === null || this.#votedFor === m.from;
+    const granted = canVote && this.#logUpToDate(m.lastZxid);
+    if (granted) {
+      this.#votedFor = m.from;
+      this.#saveHardState();
+      this.#resetElectionTimer();
+    }
+    reply(granted, this.#term);
+  }
+
+  #onVoteResp(m: Extract<RaftMessage, { type: "voteResp" }>): void {
+    const expectedRole = m.pre ? "preCandidate" : "candidate";
+    const expectedTerm = m.pre ? this.#term + 1 : this.#term;
+    if (this.#role !== expectedRole || m.term !== expectedTerm) {
+      if (m.term > this.#term && !m.granted) this.#becomeFollower(m.term, null);
+      return;
+    }
+    this.#votes.set(m.from, m.granted);
+    let yes = 0;
+    let no = 0;
+    for (const g of this.#votes.values()) g ? yes++ : no++;
+    if (yes >= this.#quorum()) {
+      if (m.pre) this.#campaign(false, false);
+      else this.#becomeLeader();
+    } else if (no >= this.#quorum()) {
+      this.#becomeFollower(this.#term, null);
+    }
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  step(m: RaftMessage): void {
+    if (m.to !== this.id) return;
+    if (m.type === "vote") {
+      this.#onVote(m);
+      return;
+    }
+    if (m.type === "voteResp") {
+      this.#onVoteResp(m);
+      return;
+    }
+    if (m.term < this.#term) {
+      // A stale leader learns the newer term from our reply and steps down.
+      if (m.type === "append" || m.type === "heartbeat" || m.type === "snapshot") {
+        this.#send({
+          type: "appendResp",
+          from: this.id,
+          to: m.from,
+          term: this.#term,
+          success: false,
+          matchZxid: 0,
+          hintZxid: this.log.lastZxid,
+        });
+      }
+      return;
+    }
+    if (m.term > this.#term) {
+      const fromLeader = m.type === "append" || m.type === "heartbeat" || m.type === "snapshot";
+      this.#becomeFollower(m.term, fromLeader ? m.from : null);
+    }
+    switch (m.type) {
+      case "append":
+        this.#heardFromLeader(m.from);
+        this.#onAppend(m);
+        return;
+      case "heartbeat":
+        this.#heardFromLeader(m.from);
+        this.#advanceCommit(Math.min(m.commitZxid, this.#leaderMatched));
+        this.#send({
+          type: "heartbeatResp",
+          from: this.id,
+          to: m.from,
+          term: this.#term,
+          lastZxid: this.log.lastZxid,
+        });
+        return;
+      case "snapshot":
+        this.#heardFromLeader(m.from);
+        this.#onSnapshot(m);
+        return;
+      case "appendResp":
+        this.#onAppendResp(m);
+        return;
+      case "heartbeatResp":
+        this.#onHeartbeatResp(m);
+        return;
+      case "timeoutNow":
+        if (this.#leaderId === m.from && this.isVoter) this.#campaign(false, true);
+        return;
+    }
+  }
+
+  #heardFromLeader(leader: number): void {
+    if (this.#role !== "follower" && this.#role !== "observer") {
+      this.#becomeFollower(this.#term, leader);
+    }
+    if (this.#leaderId !== leader) {
+      this.#leaderId = leader;
+      this.#leaderMatched = this.#commit;
+    }
+    this.#electionElapsed = 0;
+  }
+
+  #advanceCommit(zxid: number): void {
+    if (zxid > this.#commit) this.#commit = Math.min(zxid, this.log.lastZxid);
+  }
+
+  #onAppend(m: Extract<RaftMessage, { type: "append" }>): void {
+    let prev = m.prevZxid;
+    let entries = m.entries;
+    // Everything at or below the commit point (or the snapshot) is already equal everywhere.
+    const floor = Math.max(this.#commit, this.log.baseZxid);
+    if (prev < floor) {
+      let skip = 0;
+      while (skip < entries.length && entries[skip].zxid <= floor) skip++;
+      if (skip === entries.length) {
+        this.#ackAppend(m.from, m.commitZxid, entries.length > 0 ? entries[skip - 1].zxid : prev);
+        return;
+      }
+      entries = entries.slice(skip);
+      prev = floor;
+    }
+    if (!this.log.has(prev)) {
+      const hint = prev > this.log.lastZxid ? this.log.lastZxid : Math.max(
+        this.log.floor(prev - 1),
+        this.log.baseZxid,
+      );
+      this.#send({
+        type: "appendResp",
+        from: this.id,
+        to: m.from,
+        term: this.#term,
+        success: false,
+        matchZxid: 0,
+        hintZxid: hint,
+      });
+      return;
+    }
+    let i = 0;
+    while (i < entries.length && this.log.has(entries[i].zxid)) i++;
+    if (i < entries.length) {
+      const keepUpTo = i === 0 ? prev : entries[i - 1].zxid;
+      if (this.log.lastZxid > keepUpTo) {
+        assert(keepUpTo >= this.#commit, `truncating committed entries after ${keepUpTo}`);
+        this.log.truncateAfter(keepUpTo);
+        if (this.#persistedZxid > keepUpTo) this.#persistedZxid = keepUpTo;
+        const b = this.#batch();
+        if (b.entries.length > 0 || b.snapshot !== null) {
+          this.#seal();
+          this.#batch().truncateAfter = keepUpTo;
+        } else {
+          b.truncateAfter = b.truncateAfter === null
+            ? keepUpTo
+            : Math.min(b.truncateAfter, keepUpTo);
+        }
+      }
+      const b = this.#batch();
+      for (let j = i; j < entries.length; j++) {
+        this.log.append(entries[j]);
+        b.entries.push(entries[j]);
+      }
+    }
+    const matched = entries.length > 0 ? entries[entries.length - 1].zxid : prev;
+    this.#ackAppend(m.from, m.commitZxid, matched);
+  }
+
+  #ackAppend(leader: number, leaderCommit: number, matched: number): void {
+    if (matched > this.#leaderMatched) this.#leaderMatched = matched;
+    this.#advanceCommit(Math.min(leaderCommit, this.#leaderMatched));
+    this.#sendDurable({
+      type: "appendResp",
+      from: this.id,
+      to: leader,
+      term: this.#term,
+      success: true,
+      matchZxid: matched,
+      hintZxid: 0,
+    });
+  }
+
+  #onSnapshot(m: Extract<RaftMessage, { type: "snapshot" }>): void {
+    if (m.zxid > this.#commit) {
+      this.#seal();
+      this.log.reset(m.zxid);
+      this.#commit = m.zxid;
+      this.#leaderMatched = m.zxid;
+      this.#persistedZxid = Math.min(this.#persistedZxid, m.zxid);
+      this.#batch().snapshot = { zxid: m.zxid, data: m.data };
+      this.#seal();
+      this.#pendingSnapshot = { zxid: m.zxid, data: m.data };
+    }
+    this.#sendDurable({
+      type: "appendResp",
+      from: this.id,
+      to: m.from,
+      term: this.#term,
+      success: true,
+      matchZxid: Math.max(m.zxid, Math.min(this.#commit, this.#leaderMatched)),
+      hintZxid: 0,
+    });
+  }
+
+  // ------------------------------------------------------------------ leader
+
+  /** Appends entries created by the member layer (zxids in this term, increasing). */
+  propose(entries: readonly TxnEntry[]): void {
+    assert(this.#role === "leader", "propose on a member that is not the leader");
+    if (entries.length === 0) return;
+    const b = this.#batch();
+    for (const e of entries) {
+      assert(
+        epochOf(e.zxid) === this.#term,
+        `proposed zxid 0x${e.zxid.toString(16)} not in term ${this.#term}`,
+      );
+      this.log.append(e);
+      b.entries.push(e);
+    }
+    for (const id of this.#progress.keys()) this.#sendAppend(id);
+    if (this.#progress.size === 0) this.#maybeCommit();
+  }
+
+  #sendAppend(id: number): void {
+    const p = this.#progress.get(id)!;
+    const inflightMax = this.#o.inflightMax ?? 64;
+    if (p.inflight >= inflightMax) return;
+    let prev = p.next;
+    if (!this.log.has(prev)) prev = this.log.floor(prev);
+    if (prev < 0 || prev < this.log.baseZxid) {
+      this.#sendSnapshot(id, p);
+      return;
+    }
+    const entries = this.log.after(prev, this.#o.appendEntriesMax ?? 512);
+    if (entries.length === 0 && prev === p.match && p.inflight > 0) return;
+    p.inflight++;
+    p.next = entries.length > 0 ? entries[entries.length - 1].zxid : prev;
+    this.#send({
+      type: "append",
+      from: this.id,
+      to: id,
+      term: this.#term,
+      prevZxid: prev,
+      entries,
+      commitZxid: this.#commit,
+    });
+  }
+
+  #sendSnapshot(id: number, p: Progress): void {
+    const snap = this.#o.makeSnapshot();
+    p.next = snap.zxid;
+    p.inflight = this.#o.inflightMax ?? 64; // wait for the answer (or a resend timeout)
+    this.#send({ type: "snapshot", from: this.id, to: id, term: this.#term, ...snap });
+  }
+
+  #onAppendResp(m: Extract<RaftMessage, { type: "appendResp" }>): void {
+    if (this.#role !== "leader" || m.term !== this.#term) return;
+    const p = this.#progress.get(m.from);
+    if (p === undefined) return;
+    p.recentActive = true;
+    if (p.inflight > 0) p.inflight--;
+    if (m.success) {
+      if (m.matchZxid > p.match) {
+        p.match = m.matchZxid;
+        p.idleTicks = 0;
+      }
+      if (p.next < p.match) p.next = p.match;
+      if (p.inflight >= (this.#o.inflightMax ?? 64)) p.inflight = 0; // snapshot answered
+      if (this.voters.has(m.from)) this.#maybeCommit();
+      if (this.#transferTarget === m.from && p.match >= this.log.lastZxid) {
+        this.#send({ type: "timeoutNow", from: this.id, to: m.from, term: this.#term });
+      }
+    } else {
+      // Back up to what both may share; every rejection moves strictly down.
+      p.next = Math.min(p.next, m.hintZxid);
+      p.inflight = 0;
+    }
+    if (p.next < this.log.lastZxid || !m.success) this.#sendAppend(m.from);
+  }
+
+  #onHeartbeatResp(m: Extract<RaftMessage, { type: "heartbeatResp" }>): void {
+    if (this.#role !== "leader" || m.term !== this.#term) return;
+    const p = this.#progress.get(m.from);
+    if (p === undefined) return;
+    p.recentActive = true;
+    if (p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks) {
+      // No progress for two heartbeats while behind: an append was lost. Resend from what
+      // the member is known to hold.
+      p.next = p.match > 0 ? p.match : Math.min(p.next, m.lastZxid);
+      p.inflight = 0;
+      p.idleTicks = 0;
+      this.#sendAppend(m.from);
+    }
+  }
+
+  #maybeCommit(): void {
+    const matches: number[] = [];
+    for (const v of this.voters) {
+      matches.push(v === this.id ? this.#persistedZxid : (this.#progress.get(v)?.match ?? 0));
+    }
+    matches.sort((a, b) => b - a);
+    const candidate = matches[this.#quorum() - 1];
+    if (candidate > this.#commit && epochOf(candidate) === this.#term) {
+      this.#commit = candidate;
+    }
+  }
+
+  /**
+   * Hands leadership to the most up-to-date voter (graceful shutdown): it campaigns at once,
+   * and peers grant it even inside the leader lease. Returns the target, or null.
+   */
+  transferLeadership(): number | null {
+    if (this.#role !== "leader") return null;
+    let best: number | null = null;
+    let bestMatch = -1;
+    for (const [id, p] of this.#progress) {
+      if (this.voters.has(id) && p.match > bestMatch) {
+        best = id;
+        bestMatch = p.match;
+      }
+    }
+    if (best === null) return null;
+    this.#transferTarget = best;
+    this.#electionElapsed = 0;
+    if (bestMatch >= this.log.lastZxid) {
+      this.#send({ type: "timeoutNow", from: this.id, to: best, term: this.#term });
+    } else {
+      this.#sendAppend(best);
+    }
+    return best;
+  }
+
+  /** Committed entries after `zxid` (what the replica has applied), up to `max`. */
+  committedAfter(zxid: number, max: number): TxnEntry[] {
+    if (zxid >= this.#commit) return [];
+    const out = this.log.after(zxid, max);
+    let n = out.length;
+    while (n > 0 && out[n - 1].zxid > this.#commit) n--;
+    out.length = n;
+    return out;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One member of an ensemble, with no I/O: the replica (tree, sessions, watches, client
+ * connections) driven by the Raft core. Client frames, peer messages, time and "this batch is
+ * on disk" come in; frames for clients, messages for peers and batches to persist come out.
+ * The server shell and the simulator (tests/sim) run exactly this class.
+ *
+ *   leader:    client write -> replica prepares txn -> raft.propose -> replicate -> commit
+ *              -> replica.applyCommitted -> reply in the client's FIFO order
+ *   follower:  client write -> forwarded to the leader (which prepares it) -> committed entry
+ *              comes back through the log -> applied -> the waiting client is answered
+ *   all:       reads are served from the local tree, in order with the client's writes
+ */
+
+import type { Config } from "../config/config.ts";
+import type { EnsembleConfig } from "../config/ensemble.ts";
+import type { RaftMessage } from "../quorum/messages.ts";
+import { type HardState, type PersistBatch, RaftNode, type Role } from "../quorum/raft.ts";
+import { RaftLog } from "../quorum/raft_log.ts";
+import { loadSnapshot } from "../snapshot/loader.ts";
+import { writeSnapshotBytes } from "../snapshot/writer.ts";
+import type { DataTree } from "../tree/data_tree.ts";
+import type { TxnEntry } from "../tree/txn.ts";
+import type { Random } from "../util/random.ts";
+import { type Forward, Replica, type ReplicaIO, type ReplicaRole } from "./replica.ts";
+
+/** Messages between members: Raft's own plus the request path's. */
+export type PeerMessage =
+  | RaftMessage
+  | { type: "forward"; from: number; to: number; term: number; forward: Forward }
+  | { type: "touch"; from: number; to: number; term: number; sessionIds: bigint[] };
+
+/** What recovery rebuilt for an ensemble member: state as of the snapshot, plus the log. */
+export interface RecoveredMember {
+  /** The tree as of the newest snapshot (log entries after it are NOT applied yet). */
+  tree: DataTree;
+  sessions: ReadonlyArray<{ id: bigint; timeoutMs: number }>;
+  /** Logged entries after the snapshot's zxid, committed or not. */
+  log: readonly TxnEntry[];
+  hardState: HardState;
+}
+
+export interface MemberTiming {
+  /** One Raft tick. */
+  raftTickMs: number;
+  /** Election timeout in ticks (randomised up to twice that). */
+  electionTicks: number;
+  heartbeatTicks: number;
+}
+
+/**
+ * Election timing from zoo.cfg: ZooKeeper's followers give up on a silent leader after
+ * syncLimit ticks; zkd caps that at 400 ms so a failover takes well under a second.
+ */
+export function timingFor(config: Config, ensemble: EnsembleConfig): MemberTiming {
+  const raftTickMs = 50;
+  const electionMs = Math.min(ensemble.syncLimitTicks * config.tickMs, 400);
+  const electionTicks = Math.max(4, Math.round(electionMs / raftTickMs));
+  return { raftTickMs, electionTicks, heartbeatTicks: Math.max(1, Math.floor(electionTicks / 4)) };
+}
+
+/** Entries kept in memory beyond the newest snapshot, so a briefly absent member catches up from the log. */
+const LOG_RETAIN_ENTRIES = 50_000;
+/** Committed entries applied per step, so one step never stalls the event loop for long. */
+const APPLY_BATCH_MAX = 20_000;
+
+export class Member {
+  readonly id: number;
+  readonly replica: Replica;
+  readonly raft: RaftNode;
+  readonly timing: MemberTiming;
+  #messages: PeerMessage[] = [];
+  #persist: PersistBatch[] = [];
+  #replicaRole: ReplicaRole = "looking";
+  #leaderSeen: number | null = null;
+  #termSeen = -1;
+  #nextRaftTickMs: number;
+  #stopped = false;
+
+  constructor(
+    config: Config,
+    io: Omit<ReplicaIO, "forward">,
+    nowMs: number,
+    recovered: RecoveredMember,
+    random: Random,
+    timing?: MemberTiming,
+  ) {
+    const ensemble = config.ensemble;
+    if (ensemble === null) throw new Error("Member needs an ensemble configuration");
+    this.id = ensemble.myId;
+    this.timing = timing ?? timingFor(config, ensemble);
+    this.replica = new Replica(
+      config,
+      { ...io, forward: (f) => this.#forward(f) },
+      nowMs,
+      { tree: recovered.tree, sessions: recovered.sessions },
+      { serverId: this.id, ensemble: true },
+    );
+    const base = recovered.tree.lastZxid;
+    const log = new RaftLog(base, recovered.log.filter((e) => e.zxid > base));
+    this.raft = new RaftNode({
+      id: this.id,
+      voters: ensemble.members.filter((m) => m.role === "participant").map((m) => m.id),
+      observers: ensemble.members.filter((m) => m.role === "observer").map((m) => m.id),
+      electionTicks: this.timing.electionTicks,
+      heartbeatTicks: this.timing.heartbeatTicks,
+      random,
+      hardState: recovered.hardState,
+      log,
+      commitZxid: base,
+      makeSnapshot: () => ({
+        zxid: this.replica.tree.lastZxid,
+        data: writeSnapshotBytes(this.replica.tree, this.#sessionList()),
+      }),
+    });
+    this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
+  }
+
+  #sessionList(): Array<{ id: bigint; timeoutMs: number }> {
+    return [...this.replica.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs }));
+  }
+
+  get role(): Role {
+    return this.raft.role;
+  }
+
+  get leaderId(): number | null {
+    return this.raft.leaderId;
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  connOpened(connId: number, remoteIp: string, remotePort: number, nowMs: number): boolean {
+    return this.replica.connOpened(connId, remoteIp, remotePort, nowMs);
+  }
+
+  connClosed(connId: number): void {
+    this.replica.connClosed(connId);
+  }
+
+  frame(connId: number, body: Uint8Array, nowMs: number): void {
+    this.replica.frame(connId, body, nowMs);
+    this.#process(nowMs);
+  }
+
+  shouldPause(connId: number): boolean {
+    return this.replica.shouldPause(connId);
+  }
+
+  // ------------------------------------------------------------------ peers and time
+
+  #forward(f: Forward): void {
+    const leader = this.raft.leaderId;
+    // Without a leader there is nobody to ask; the connection is closed on the role change.
+    if (leader === null || leader === this.id) return;
+    this.#messages.push({
+      type: "forward",
+      from: this.id,
+      to: leader,
+      term: this.raft.term,
+      forward: f,
+    });
+  }
+
+  peerMessage(m: PeerMessage, nowMs: number): void {
+    if (this.#stopped || m.to !== this.id) return;
+    switch (m.type) {
+      case "forward":
+        if (m.term === this.raft.term) this.replica.forwarded(m.forward, nowMs);
+        break;
+      case "touch":
+        if (m.term === this.raft.term) this.replica.touchSessions(m.sessionIds, nowMs);
+        break;
+      default:
+        this.raft.step(m);
+    }
+    this.#process(nowMs);
+  }
+
+  tick(nowMs: number): void {
+    if (this.#stopped) return;
+    // Raft counts ticks, not milliseconds; catch up after a long pause, but at most one
+    // election timeout's worth, so a stalled process does not elect itself in one go.
+    let n = 0;
+    while (nowMs >= this.#nextRaftTickMs && n < this.timing.electionTicks) {
+      this.raft.tick();
+      this.#nextRaftTickMs += this.timing.raftTickMs;
+      n++;
+    }
+    if (nowMs >= this.#nextRaftTickMs) this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
+    this.replica.tick(nowMs);
+    const leader = this.raft.leaderId;
+    const touched = this.replica.takeTouched();
+    if (touched.length > 0 && leader !== null && leader !== this.id) {
+      this.#messages.push({
+        type: "touch",
+        from: this.id,
+        to: leader,
+        term: this.raft.term,
+        sessionIds: touched,
+      });
+    }
+    this.#process(nowMs);
+  }
+
+  /** The shell made batch `seq` and every earlier one durable. */
+  persisted(seq: number, nowMs: number): void {
+    if (this.#stopped) return;
+    this.raft.persisted(seq);
+    this.#process(nowMs);
+  }
+
+  /** Batches to persist (in order) and messages to send, since the last call. */
+  takeOutput(): { persist: PersistBatch[]; messages: PeerMessage[] } {
+    const out = { persist: this.#persist, messages: this.#messages };
+    this.#persist = [];
+    this.#messages = [];
+    return out;
+  }
+
+  /** Graceful shutdown of a leader: hand leadership to the most up-to-date voter. */
+  transferLeadership(nowMs: number): number | null {
+    const target = this.raft.transferLeadership();
+    this.#process(nowMs);
+    return target;
+  }
+
+  /** Stops reacting to anything (the simulator's crash; the shell's stop). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** A local snapshot covering `zxid` is durable: the in-memory log before it can go. */
+  snapshotTaken(zxid: number): void {
+    const log = this.raft.log;
+    if (log.length <= LOG_RETAIN_ENTRIES) return;
+    const keepFrom = log.after(log.baseZxid, log.length - LOG_RETAIN_ENTRIES);
+    const upTo = keepFrom[keepFrom.length - 1]?.zxid ?? log.baseZxid;
+    log.compact(Math.min(zxid, upTo, this.replica.tree.lastZxid));
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  #syncRole(nowMs: number): void {
+    const raftRole = this.raft.role;
+    const leader = this.raft.leaderId;
+    const role: ReplicaRole = raftRole === "leader"
+      ? "leader"
+      : leader === null
+      ? "looking"
+      : raftRole === "observer"
+      ? "observer"
+      : "follower";
+    const term = this.raft.term;
+    if (
+      role === this.#replicaRole && leader === this.#leaderSeen &&
+      (role !== "leader" || term === this.#termSeen)
+    ) {
+      return;
+    }
+    this.#replicaRole = role;
+    this.#leaderSeen = leader;
+    this.#termSeen = term;
+    this.replica.setRole(role, term, nowMs);
+  }
+
+  #process(nowMs: number): void {
+    for (let round = 0; round < 64; round++) {
+      this.#syncRole(nowMs);
+      const snapshot = this.raft.takeSnapshotToInstall();
+      if (snapshot !== null) {
+        const loaded = loadSnapshot(
+          snapshot.data,
+          `snapshot from the leader at 0x${snapshot.zxid.toString(16)}`,
+        );
+        this.replica.installSnapshot(loaded.tree, loaded.sessions, nowMs);
+      }
+      let progressed = false;
+      if (
+        this.raft.role === "leader" && this.replica.role === "leader" && !this.raft.transferring
+      ) {
+        const entries = this.replica.takeUnpersisted();
+        if (entries.length > 0) {
+          this.raft.propose(entries);
+          progressed = true;
+        }
+      }
+      const committed = this.raft.committedAfter(this.replica.tree.lastZxid, APPLY_BATCH_MAX);
+      if (committed.length > 0) {
+        this.replica.applyCommitted(committed, nowMs);
+        progressed = true;
+      }
+      const out = this.raft.takeOutput();
+      for (const b of out.persist) this.#persist.push(b);
+      for (const m of out.messages) this.#messages.push(m);
+      if (!progressed && out.messages.length === 0 && out.persist.length === 0) return;
+    }
+  }
+}
