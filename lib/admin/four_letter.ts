@@ -49,7 +49,25 @@ export interface FourLetterEnv {
   openFileDescriptors(): number;
   maxFileDescriptors(): number;
   nowMs(): number;
+  /** Ensemble members only: the member's place in the quorum. */
+  quorum?(): QuorumStatus | null;
 }
+
+/** What an ensemble member reports about replication (srvr, mntr, the admin API). */
+export interface QuorumStatus {
+  mode: "leader" | "follower" | "observer";
+  /** ZooKeeper's zk_peer_state, e.g. "leading - broadcast". */
+  peerState: string;
+  /** Leader only: followers and observers connected, and those caught up. */
+  learners: number;
+  syncedFollowers: number;
+  syncedObservers: number;
+  /** Leader only: txns proposed and not yet committed. */
+  pendingProposals: number;
+  term: number;
+}
+
+const NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n";
 
 function javaDouble(x: number): string {
   const r = Math.round(x * 10000) / 10000;
@@ -63,14 +81,15 @@ function latencyLine(replica: Replica): string {
   return `Latency min/avg/max: ${min}/${javaDouble(avg)}/${s.latencyMaxMs}\n`;
 }
 
-function serverSummary(replica: Replica): string {
+function serverSummary(replica: Replica, env: FourLetterEnv): string {
+  const mode = env.quorum?.()?.mode ?? "standalone";
   return latencyLine(replica) +
     `Received: ${replica.stats.packetsReceived}\n` +
     `Sent: ${replica.stats.packetsSent}\n` +
     `Connections: ${replica.connections.size}\n` +
     `Outstanding: ${replica.outstanding}\n` +
     `Zxid: ${hex64(replica.lastZxid)}\n` +
-    `Mode: standalone\n` +
+    `Mode: ${mode}\n` +
     `Node count: ${replica.tree.nodeCount}\n`;
 }
 
@@ -97,17 +116,23 @@ export function fourLetterReply(word: string, replica: Replica, env: FourLetterE
     return `${word} is not executed because it is not in the whitelist.\n`;
   }
   const ids = [...replica.connections.keys()];
+  // A member without a leader has no running server behind it, as in ZooKeeper.
+  if (replica.role === "looking") {
+    if (word === "ruok") return "imok";
+    if (word === "isro") return "null";
+    if (word !== "conf" && word !== "envi") return NOT_SERVING;
+  }
   switch (word) {
     case "ruok":
       return "imok";
     case "isro":
       return "rw";
     case "srvr":
-      return `Zookeeper version: ${env.versionLine}\n` + serverSummary(replica);
+      return `Zookeeper version: ${env.versionLine}\n` + serverSummary(replica, env);
     case "stat":
       return `Zookeeper version: ${env.versionLine}\nClients:\n` +
         ids.map((id) => connectionLine(replica, false, id)).join("") + "\n" +
-        serverSummary(replica);
+        serverSummary(replica, env);
     case "cons":
       return ids.map((id) => connectionLine(replica, true, id)).join("") + "\n";
     case "crst":
@@ -209,7 +234,7 @@ function mntr(replica: Replica, env: FourLetterEnv): string {
   const s = replica.stats;
   const lines: Array<[string, string | number]> = [
     ["zk_version", env.versionLine],
-    ["zk_server_state", "standalone"],
+    ["zk_server_state", env.quorum?.()?.mode ?? "standalone"],
     ["zk_avg_latency", javaDouble(s.latencyCount === 0 ? 0 : s.latencyTotalMs / s.latencyCount)],
     ["zk_max_latency", s.latencyMaxMs],
     ["zk_min_latency", s.latencyCount === 0 ? 0 : s.latencyMinMs],
@@ -232,5 +257,18 @@ function mntr(replica: Replica, env: FourLetterEnv): string {
     ["zk_non_mtls_remote_conn_count", 0],
     ["zk_non_mtls_local_conn_count", 0],
   ];
+  const q = env.quorum?.() ?? null;
+  if (q !== null) {
+    lines.push(["zk_peer_state", q.peerState]);
+    if (q.mode === "leader") {
+      lines.push(
+        ["zk_learners", q.learners],
+        ["zk_synced_followers", q.syncedFollowers],
+        ["zk_synced_non_voting_followers", 0],
+        ["zk_synced_observers", q.syncedObservers],
+        ["zk_pending_syncs", q.pendingProposals],
+      );
+    }
+  }
   return lines.map(([k, v]) => `${k}\t${v}\n`).join("");
 }

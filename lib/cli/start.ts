@@ -72,28 +72,18 @@ export async function runStart(args: string[]): Promise<number> {
   const config = loadConfig(configPath);
   for (const { key, why } of config.ignored) log.info(`ignoring zoo.cfg key ${key}: ${why}`);
   for (const warning of config.warnings) log.warn(warning);
-  if (config.ensemble !== null) {
-    // TODO(quorum): start the replicated server here; until then say plainly what runs.
-    log.warn(
-      `zoo.cfg describes an ensemble of ${config.ensemble.members.length} (myid ` +
-        `${config.ensemble.myId}), but replication is not wired in yet: running standalone`,
-    );
-  }
   Deno.mkdirSync(config.dataDir, { recursive: true });
 
-  const startedMs = Date.now();
   const server = new ZkServer(config, log);
-  const r = server.recovery;
-  log.info(
-    `recovered zxid 0x${r.lastZxid.toString(16)} in ${Date.now() - startedMs} ms: snapshot ` +
-      `0x${r.snapshotZxid.toString(16)} + ${r.replayedTxns} logged txns, ` +
-      `${server.replica.tree.nodeCount} znodes, ${r.state.sessions.length} sessions`,
-  );
+  log.info(server.core.recoverySummary);
   try {
     server.start();
   } catch (e) {
+    const self = config.ensemble?.self;
     throw new ConfigError(
-      `cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${(e as Error).message}`,
+      `cannot listen on ${config.clientPortAddress}:${config.clientPort}` +
+        (self ? ` or quorum port ${self.host}:${self.quorumPort}` : "") +
+        `: ${(e as Error).message}`,
     );
   }
   banner(log, config, configPath, server);
@@ -125,7 +115,18 @@ export async function runStart(args: string[]): Promise<number> {
 
 function banner(log: Logger, config: Config, path: string | undefined, server: ZkServer): void {
   const addr = server.address;
-  log.info(`zkd ${VERSION} standalone, config ${path ?? "(embedded default)"}`);
+  const ensemble = config.ensemble;
+  log.info(
+    `zkd ${VERSION} ${ensemble ? `ensemble member ${ensemble.myId}` : "standalone"}, ` +
+      `config ${path ?? "(embedded default)"}`,
+  );
+  if (ensemble) {
+    log.info(
+      `ensemble: ${
+        ensemble.members.map((m) => `${m.id}=${m.host}:${m.quorumPort}(${m.role})`).join(" ")
+      } initLimit=${ensemble.initLimitTicks} syncLimit=${ensemble.syncLimitTicks}`,
+    );
+  }
   log.info(
     `tickTime=${config.tickMs}ms dataDir=${config.dataDir} dataLogDir=${config.dataLogDir} ` +
       `sessionTimeout=${config.minSessionTimeoutMs}..${config.maxSessionTimeoutMs}ms ` +

@@ -13,11 +13,9 @@ import type { RecoveredState, Replica } from "../replica/replica.ts";
 import {
   listSnapshots,
   newestValidSnapshot,
-  SnapshotFileWriter,
   snapshotsToPurge,
   staleTempSnapshots,
 } from "../snapshot/files.ts";
-import { SnapshotWriter } from "../snapshot/writer.ts";
 import type { Storage } from "../storage/storage.ts";
 import { DataTree } from "../tree/data_tree.ts";
 import { purgeLog } from "../wal/purge.ts";
@@ -25,6 +23,7 @@ import { readLog } from "../wal/recovery.ts";
 import { logDirOf } from "../wal/segment.ts";
 import { TxnLogWriter } from "../wal/txn_log_writer.ts";
 import type { Logger } from "./log.ts";
+import { writeFuzzySnapshot } from "./fuzzy_snapshot.ts";
 import { OperatorError } from "../util/operator_error.ts";
 
 /** Recovery could not rebuild the state: the message names the file and what is wrong. */
@@ -41,15 +40,6 @@ export interface Recovery {
   /** Resolves once a torn-tail repair is on disk; the log writer waits for it. */
   durable: Promise<void>;
 }
-
-/** Nodes serialised per event-loop turn while snapshotting (bounds the pause per turn). */
-const SNAPSHOT_SLICE_NODES = 2000;
-
-/**
- * Snapshot bytes written before they are flushed: bounds how much writeback a concurrent
- * write-ahead log fsync can be made to wait for (ext4 orders them through one journal).
- */
-const SNAPSHOT_FLUSH_BYTES = 16 * 1024 * 1024;
 
 function hex(n: number): string {
   return "0x" + n.toString(16);
@@ -220,40 +210,18 @@ export class Persistence {
     });
   }
 
-  /**
-   * A fuzzy snapshot of the applied tree: serialised a slice at a time, yielding to the
-   * event loop between slices, then fsynced, renamed into place, the directory fsynced.
-   */
+  /** A fuzzy snapshot of the applied tree (see fuzzy_snapshot.ts); returns its path. */
   async snapshot(): Promise<string> {
-    const startedMs = Date.now();
     const sessions = [...this.#replica.sessions.all()].map((s) => ({
       id: s.id,
       timeoutMs: s.timeoutMs,
     }));
-    const writer = new SnapshotWriter(this.#replica.tree, sessions);
-    const file = new SnapshotFileWriter(this.#storage, this.#config.dataDir, writer.zxid);
-    try {
-      let unflushedBytes = 0;
-      for (;;) {
-        const slice = writer.nextSlice(SNAPSHOT_SLICE_NODES);
-        if (slice === null) break;
-        file.write(slice);
-        unflushedBytes += slice.byteLength;
-        if (unflushedBytes >= SNAPSHOT_FLUSH_BYTES) {
-          unflushedBytes = 0;
-          await file.flushWritten();
-        } else {
-          await new Promise((r) => setTimeout(r, 0));
-        }
-      }
-    } catch (e) {
-      file.abort();
-      throw e;
-    }
-    const path = await file.finish();
-    this.#log.info(
-      `snapshot ${path} at zxid ${hex(writer.zxid)}: ${writer.nodeRecords} nodes, ` +
-        `${file.size} bytes in ${Date.now() - startedMs} ms`,
+    const { path } = await writeFuzzySnapshot(
+      this.#storage,
+      this.#config.dataDir,
+      this.#replica.tree,
+      sessions,
+      this.#log,
     );
     return path;
   }
@@ -268,17 +236,7 @@ export class Persistence {
 
   /** Keeps the newest autopurge.snapRetainCount snapshots and the log they need. */
   purge(): void {
-    const list = listSnapshots(this.#storage, this.#config.dataDir);
-    const doomed = snapshotsToPurge(list, this.#config.autopurgeSnapRetainCount);
-    for (const s of doomed) {
-      this.#storage.remove(s.path);
-      this.#log.info(`purged snapshot ${s.path}`);
-    }
-    const kept = list.slice(0, this.#config.autopurgeSnapRetainCount).map((s) => s.zxid);
-    if (kept.length === 0) return;
-    for (const path of purgeLog(this.#storage, logDirOf(this.#config.dataLogDir), kept)) {
-      this.#log.info(`purged log segment ${path}`);
-    }
+    purgeSnapshotsAndLogs(this.#storage, this.#config, this.#log);
   }
 
   /** Waits for durability of everything appended and for a running snapshot, then closes. */
@@ -288,5 +246,20 @@ export class Persistence {
     await this.idle();
     await this.#snapshotting;
     this.#wal.close();
+  }
+}
+
+/** Keeps the newest autopurge.snapRetainCount snapshots and the log they need. */
+export function purgeSnapshotsAndLogs(storage: Storage, config: Config, log: Logger): void {
+  const list = listSnapshots(storage, config.dataDir);
+  const doomed = snapshotsToPurge(list, config.autopurgeSnapRetainCount);
+  for (const s of doomed) {
+    storage.remove(s.path);
+    log.info(`purged snapshot ${s.path}`);
+  }
+  const kept = list.slice(0, config.autopurgeSnapRetainCount).map((s) => s.zxid);
+  if (kept.length === 0) return;
+  for (const path of purgeLog(storage, logDirOf(config.dataLogDir), kept)) {
+    log.info(`purged log segment ${path}`);
   }
 }

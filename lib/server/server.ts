@@ -7,20 +7,23 @@
 
 import type { Config } from "../config/config.ts";
 import { FrameError } from "../proto/frame.ts";
-import { Replica } from "../replica/replica.ts";
+import type { Replica } from "../replica/replica.ts";
 import { fourLetterReply, fourLetterWord } from "../admin/four_letter.ts";
 import type { Logger } from "./log.ts";
 import { ClientSocket, OUTPUT_BYTES_PAUSE } from "./client_socket.ts";
 import { hostEnvironment } from "./host_env.ts";
-import { Persistence, recover, type Recovery } from "./persistence.ts";
 import type { Storage } from "../storage/storage.ts";
 import { DenoStorage } from "../storage/deno_storage.ts";
+import type { ServerCore } from "./server_core.ts";
+import { StandaloneCore } from "./standalone_core.ts";
+import { EnsembleCore } from "./ensemble_core.ts";
 
 const encoder = new TextEncoder();
 
 export class ZkServer {
   readonly config: Config;
-  readonly replica: Replica;
+  /** Standalone (replica + WAL) or ensemble member (replica + Raft + peers). */
+  readonly core: ServerCore;
   readonly #log: Logger;
   readonly #sockets = new Map<number, ClientSocket>();
   #listener: Deno.TcpListener | null = null;
@@ -30,47 +33,42 @@ export class ZkServer {
   #stopping = false;
   #acceptLoop: Promise<void> | null = null;
 
-  readonly recovery: Recovery;
-  readonly #persistence: Persistence;
-  readonly #failed = Promise.withResolvers<never>();
-
   /** Recovers the state from `config.dataDir` (throws RecoveryError if it cannot). */
   constructor(config: Config, log: Logger, storage: Storage = new DenoStorage()) {
     this.config = config;
     this.#log = log;
-    this.recovery = recover(storage, config, log);
-    this.replica = new Replica(
-      config,
-      {
-        send: (connId, frame) => this.#sockets.get(connId)?.send(frame),
-        close: (connId, reason) => {
+    const hooks = {
+      io: {
+        send: (connId: number, frame: Uint8Array) => this.#sockets.get(connId)?.send(frame),
+        close: (connId: number, reason: string) => {
           const s = this.#sockets.get(connId);
           if (s === undefined) return;
           this.#log.info(`closing connection ${this.#describe(s)}: ${reason}`);
           s.closeAfterFlush(reason);
         },
-        log: (level, message) => this.#log.log(level, message),
+        log: (level: "debug" | "info" | "warn", message: string) => this.#log.log(level, message),
       },
-      Date.now(),
-      this.recovery.state,
-    );
-    this.#persistence = new Persistence(storage, config, this.replica, this.recovery, log, {
       onApplied: () => {
         for (const s of this.#sockets.values()) if (!this.#shouldPause(s)) s.wake();
       },
-      onFatal: (e) => this.#failed.reject(e),
-    });
-    this.#failed.promise.catch(() => {}); // observed through `failed`
+    };
+    this.core = config.ensemble !== null
+      ? new EnsembleCore(config, log, storage, hooks)
+      : new StandaloneCore(config, log, storage, hooks);
+  }
+
+  get replica(): Replica {
+    return this.core.replica;
   }
 
   /** Rejects if the write-ahead log fails; the process must then stop and recover. */
   get failed(): Promise<never> {
-    return this.#failed.promise;
+    return this.core.failed;
   }
 
   /** Takes a snapshot now (operators, tests, benchmarks). */
   snapshot(): Promise<string> {
-    return this.#persistence.snapshot();
+    return this.core.snapshot();
   }
 
   /** The address actually bound (port 0 in the config picks a free one). */
@@ -86,10 +84,11 @@ export class ZkServer {
       transport: "tcp",
     });
     const tickEveryMs = Math.max(10, Math.min(250, Math.floor(this.config.tickMs / 4)));
+    this.core.start();
     this.#tickTimer = setInterval(() => {
-      this.replica.tick(Date.now());
+      this.core.tick(Date.now());
       this.#scheduleCommit();
-    }, tickEveryMs);
+    }, this.config.ensemble !== null ? 10 : tickEveryMs);
     this.#acceptLoop = this.#accept(this.#listener);
     this.#scheduleCommit(); // recovery may have prepared txns (orphan ephemerals)
   }
@@ -108,7 +107,7 @@ export class ZkServer {
       const id = this.#nextConnId++;
       const remote = conn.remoteAddr as Deno.NetAddr;
       if (
-        this.#stopping || !this.replica.connOpened(id, remote.hostname, remote.port, Date.now())
+        this.#stopping || !this.core.connOpened(id, remote.hostname, remote.port, Date.now())
       ) {
         try {
           conn.close();
@@ -117,7 +116,7 @@ export class ZkServer {
       }
       const sock = new ClientSocket(id, conn, this.config.frameBytesMax, (s) => {
         this.#sockets.delete(s.id);
-        this.replica.connClosed(s.id);
+        this.core.connClosed(s.id);
       });
       this.#sockets.set(id, sock);
       this.#serve(sock);
@@ -134,7 +133,7 @@ export class ZkServer {
   }
 
   #shouldPause(s: ClientSocket): boolean {
-    return this.replica.shouldPause(s.id) || s.outputBytes > OUTPUT_BYTES_PAUSE;
+    return this.core.shouldPause(s.id) || s.outputBytes > OUTPUT_BYTES_PAUSE;
   }
 
   async #serve(sock: ClientSocket): Promise<void> {
@@ -164,7 +163,8 @@ export class ZkServer {
       const word = fourLetterWord(first);
       if (word !== null) {
         sock.decoder.skip(4);
-        const text = fourLetterReply(word, this.replica, hostEnvironment(this.config));
+        const env = { ...hostEnvironment(this.config), quorum: () => this.core.quorumStatus() };
+        const text = fourLetterReply(word, this.replica, env);
         sock.send(encoder.encode(text));
         sock.closeAfterFlush(`four-letter word ${word}`);
         return;
@@ -184,7 +184,7 @@ export class ZkServer {
         const body = sock.decoder.next();
         if (body === undefined) break;
         processed = true;
-        this.replica.frame(sock.id, body, Date.now());
+        this.core.frame(sock.id, body, Date.now());
       }
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
@@ -201,7 +201,7 @@ export class ZkServer {
     // Everything read in this turn joins one append and one fsync (group commit).
     queueMicrotask(() => {
       this.#commitScheduled = false;
-      this.#persistence.flush();
+      this.core.flush();
     });
   }
 
@@ -214,7 +214,7 @@ export class ZkServer {
       this.#listener?.close();
     } catch { /* already closed */ }
     await this.#acceptLoop;
-    await this.#persistence.close().catch((e) => {
+    await this.core.close().catch((e) => {
       this.#log.error(`closing the write-ahead log: ${(e as Error).message}`);
     });
     const deadline = Date.now() + flushTimeoutMs;

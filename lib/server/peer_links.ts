@@ -1,0 +1,222 @@
+/**
+ * The links between ensemble members: each member listens on its quorum port and dials every
+ * other member's; a message travels on the sender's outbound connection. A connection opens
+ * with a hello frame naming the sender; then each frame is one encoded PeerMessage. Messages
+ * for a member that is not connected are dropped (Raft resends what matters), a connection
+ * that breaks is redialled with a short backoff, and a malformed frame closes that link with
+ * a log line.
+ */
+
+import type { EnsembleConfig, EnsembleMember } from "../config/ensemble.ts";
+import { DecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
+import type { PeerMessage } from "../replica/member.ts";
+import { decodePeerMessage, writePeerMessage } from "../replica/peer_codec.ts";
+import { FrameError } from "../proto/frame.ts";
+import { ClientSocket } from "./client_socket.ts";
+import type { Logger } from "./log.ts";
+
+const HELLO_MAGIC = 0x5a4b4450; // "ZKDP"
+const PROTOCOL_VERSION = 1;
+/** Snapshot transfers are single frames, so the limit is generous. */
+const PEER_FRAME_BYTES_MAX = 1024 * 1024 * 1024;
+/** Output queued for a peer that is not reading before new messages to it are dropped. */
+const PEER_OUTPUT_BYTES_MAX = 256 * 1024 * 1024;
+const REDIAL_DELAY_MS = 100;
+const CONNECT_TIMEOUT_MS = 1000;
+
+interface Outbound {
+  member: EnsembleMember;
+  socket: ClientSocket | null;
+  dialing: boolean;
+  lastDialMs: number;
+}
+
+export class PeerLinks {
+  readonly #ensemble: EnsembleConfig;
+  readonly #log: Logger;
+  readonly #onMessage: (m: PeerMessage) => void;
+  readonly #outbound = new Map<number, Outbound>();
+  readonly #inbound = new Set<ClientSocket>();
+  #listener: Deno.TcpListener | null = null;
+  #closed = false;
+  #nextSocketId = 1;
+  readonly #writer = new JuteWriter(64 * 1024);
+
+  constructor(ensemble: EnsembleConfig, log: Logger, onMessage: (m: PeerMessage) => void) {
+    this.#ensemble = ensemble;
+    this.#log = log;
+    this.#onMessage = onMessage;
+    for (const m of ensemble.members) {
+      if (m.id !== ensemble.myId) {
+        this.#outbound.set(m.id, { member: m, socket: null, dialing: false, lastDialMs: 0 });
+      }
+    }
+  }
+
+  /** Binds the quorum port (throws if it cannot) and starts dialling the others. */
+  start(): void {
+    const self = this.#ensemble.self;
+    this.#listener = Deno.listen({
+      hostname: this.#ensemble.quorumListenOnAllIPs ? "0.0.0.0" : self.host,
+      port: self.quorumPort,
+      transport: "tcp",
+    });
+    this.#accept(this.#listener);
+    for (const o of this.#outbound.values()) this.#dial(o);
+  }
+
+  get address(): Deno.NetAddr | null {
+    return this.#listener === null ? null : this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** Members with an open outbound link (for mntr and status). */
+  connectedPeers(): number[] {
+    return [...this.#outbound.values()].filter((o) => o.socket !== null).map((o) => o.member.id);
+  }
+
+  send(m: PeerMessage): void {
+    const o = this.#outbound.get(m.to);
+    if (o === undefined || this.#closed) return;
+    const s = o.socket;
+    if (s === null || s.closed || s.closing) {
+      this.#dial(o);
+      return;
+    }
+    if (s.outputBytes > PEER_OUTPUT_BYTES_MAX) return;
+    s.send(this.#frame(m));
+  }
+
+  #frame(m: PeerMessage): Uint8Array {
+    const w = this.#writer;
+    w.reset();
+    w.int(0);
+    writePeerMessage(w, m);
+    const bytes = w.toBytes();
+    new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, bytes.byteLength - 4);
+    return bytes;
+  }
+
+  #dial(o: Outbound): void {
+    if (o.dialing || this.#closed) return;
+    const now = Date.now();
+    const wait = Math.max(0, o.lastDialMs + REDIAL_DELAY_MS - now);
+    o.dialing = true;
+    setTimeout(() => this.#connect(o), wait);
+  }
+
+  async #connect(o: Outbound): Promise<void> {
+    o.lastDialMs = Date.now();
+    let conn: Deno.TcpConn | null = null;
+    try {
+      const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+      conn = await Deno.connect(
+        {
+          hostname: o.member.host,
+          port: o.member.quorumPort,
+          signal: timeout,
+        } as Deno.ConnectOptions,
+      );
+    } catch {
+      conn = null;
+    }
+    o.dialing = false;
+    if (conn === null) return; // the next send dials again
+    if (this.#closed) {
+      conn.close();
+      return;
+    }
+    const sock = new ClientSocket(this.#nextSocketId++, conn, PEER_FRAME_BYTES_MAX, () => {
+      if (o.socket === sock) o.socket = null;
+    });
+    o.socket = sock;
+    const hello = new JuteWriter(32);
+    hello.int(16).int(HELLO_MAGIC).int(PROTOCOL_VERSION).long(this.#ensemble.myId);
+    sock.send(hello.toBytes());
+    this.#log.info(`connected to member ${o.member.id} at ${o.member.host}:${o.member.quorumPort}`);
+    // Outbound links carry no incoming frames; reading detects the peer going away.
+    this.#drainOutbound(sock, o);
+  }
+
+  async #drainOutbound(sock: ClientSocket, o: Outbound): Promise<void> {
+    const buf = new Uint8Array(1024);
+    while (!sock.closed) {
+      const n = await sock.read(buf);
+      if (n === null || n === 0) break;
+    }
+    sock.destroy();
+    if (!this.#closed) this.#log.info(`link to member ${o.member.id} closed`);
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // closed
+      }
+      if (this.#closed) {
+        conn.close();
+        return;
+      }
+      const sock = new ClientSocket(this.#nextSocketId++, conn, PEER_FRAME_BYTES_MAX, (s) => {
+        this.#inbound.delete(s);
+      });
+      this.#inbound.add(sock);
+      this.#serveInbound(sock);
+    }
+  }
+
+  async #serveInbound(sock: ClientSocket): Promise<void> {
+    const buf = ClientSocket.readBuffer();
+    const remote = sock.conn.remoteAddr as Deno.NetAddr;
+    let peer: number | null = null;
+    try {
+      while (!sock.closed && !this.#closed) {
+        const n = await sock.read(buf);
+        if (n === null || n === 0) break;
+        sock.decoder.push(buf.subarray(0, n));
+        for (let body = sock.decoder.next(); body !== undefined; body = sock.decoder.next()) {
+          if (peer === null) {
+            peer = this.#hello(body);
+            continue;
+          }
+          const m = decodePeerMessage(body);
+          if (m.from !== peer) {
+            throw new DecodeError(`message from ${m.from} on member ${peer}'s link`);
+          }
+          this.#onMessage(m);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof DecodeError || e instanceof FrameError)) throw e;
+      this.#log.warn(`closing quorum link from ${remote.hostname}:${remote.port}: ${e.message}`);
+    }
+    sock.destroy();
+  }
+
+  #hello(body: Uint8Array): number {
+    const r = new JuteReader(body);
+    if (body.byteLength !== 16 || r.int() !== HELLO_MAGIC) {
+      throw new DecodeError("not a zkd quorum link (bad hello)");
+    }
+    const version = r.int();
+    if (version !== PROTOCOL_VERSION) {
+      throw new DecodeError(`unsupported quorum protocol ${version}`);
+    }
+    const id = r.long();
+    if (!this.#ensemble.members.some((m) => m.id === id) || id === this.#ensemble.myId) {
+      throw new DecodeError(`member ${id} is not in this ensemble`);
+    }
+    return id;
+  }
+
+  close(): void {
+    this.#closed = true;
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    for (const o of this.#outbound.values()) o.socket?.destroy();
+    for (const s of [...this.#inbound]) s.destroy();
+  }
+}
