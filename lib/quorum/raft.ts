@@ -752,6 +752,18 @@ export class RaftNode {
     return best;
   }
 
+  /**
+   * The transport saw the leader's link break (usually a crash: the kernel closes a killed
+   * process's sockets). Rather than wait out a whole election timeout, campaign within a
+   * couple of ticks; the randomness keeps the followers from splitting the vote. If the
+   * leader is in fact alive, pre-vote fails against members that still hear from it.
+   */
+  leaderUnreachable(): void {
+    if (this.#role !== "follower" || this.#leaderId === null) return;
+    this.#electionElapsed = Math.max(this.#electionElapsed, this.#o.electionTicks);
+    this.#randomizedElectionTicks = this.#electionElapsed + 1 + randomBelow(this.#o.random, 3);
+  }
+
   /** Committed entries after `zxid` (what the replica has applied), up to `max`. */
   committedAfter(zxid: number, max: number): TxnEntry[] {
     if (zxid >= this.#commit) return [];

@@ -176,6 +176,13 @@ export class Member {
     this.#process(nowMs);
   }
 
+  /** The link to member `id` broke (the shell's transport noticed). */
+  peerDown(id: number, nowMs: number): void {
+    if (this.#stopped) return;
+    if (id === this.raft.leaderId) this.raft.leaderUnreachable();
+    this.#process(nowMs);
+  }
+
   tick(nowMs: number): void {
     if (this.#stopped) return;
     // Raft counts ticks, not milliseconds; catch up after a long pause, but at most one

@@ -35,6 +35,7 @@ export class PeerLinks {
   readonly #ensemble: EnsembleConfig;
   readonly #log: Logger;
   readonly #onMessage: (m: PeerMessage) => void;
+  readonly #onPeerDown: (id: number) => void;
   readonly #outbound = new Map<number, Outbound>();
   readonly #inbound = new Set<ClientSocket>();
   #listener: Deno.TcpListener | null = null;
@@ -42,10 +43,16 @@ export class PeerLinks {
   #nextSocketId = 1;
   readonly #writer = new JuteWriter(64 * 1024);
 
-  constructor(ensemble: EnsembleConfig, log: Logger, onMessage: (m: PeerMessage) => void) {
+  constructor(
+    ensemble: EnsembleConfig,
+    log: Logger,
+    onMessage: (m: PeerMessage) => void,
+    onPeerDown: (id: number) => void = () => {},
+  ) {
     this.#ensemble = ensemble;
     this.#log = log;
     this.#onMessage = onMessage;
+    this.#onPeerDown = onPeerDown;
     for (const m of ensemble.members) {
       if (m.id !== ensemble.myId) {
         this.#outbound.set(m.id, { member: m, socket: null, dialing: false, lastDialMs: 0 });
@@ -193,6 +200,7 @@ export class PeerLinks {
       this.#log.warn(`closing quorum link from ${remote.hostname}:${remote.port}: ${e.message}`);
     }
     sock.destroy();
+    if (peer !== null && !this.#closed) this.#onPeerDown(peer);
   }
 
   #hello(body: Uint8Array): number {
