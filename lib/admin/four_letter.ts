@@ -82,7 +82,7 @@ function latencyLine(replica: Replica): string {
 }
 
 function serverSummary(replica: Replica, env: FourLetterEnv): string {
-  const mode = env.quorum?.()?.mode ?? "standalone";
+  const mode = replica.role === "readonly" ? "read-only" : env.quorum?.()?.mode ?? "standalone";
   return latencyLine(replica) +
     `Received: ${replica.stats.packetsReceived}\n` +
     `Sent: ${replica.stats.packetsSent}\n` +
@@ -126,7 +126,7 @@ export function fourLetterReply(word: string, replica: Replica, env: FourLetterE
     case "ruok":
       return "imok";
     case "isro":
-      return "rw";
+      return replica.role === "readonly" ? "ro" : "rw";
     case "srvr":
       return `Zookeeper version: ${env.versionLine}\n` + serverSummary(replica, env);
     case "stat":
@@ -234,7 +234,10 @@ function mntr(replica: Replica, env: FourLetterEnv): string {
   const s = replica.stats;
   const lines: Array<[string, string | number]> = [
     ["zk_version", env.versionLine],
-    ["zk_server_state", env.quorum?.()?.mode ?? "standalone"],
+    [
+      "zk_server_state",
+      replica.role === "readonly" ? "read-only" : env.quorum?.()?.mode ?? "standalone",
+    ],
     ["zk_avg_latency", javaDouble(s.latencyCount === 0 ? 0 : s.latencyTotalMs / s.latencyCount)],
     ["zk_max_latency", s.latencyMaxMs],
     ["zk_min_latency", s.latencyCount === 0 ? 0 : s.latencyMinMs],

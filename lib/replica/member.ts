@@ -75,6 +75,7 @@ export class Member {
   #termSeen = -1;
   #nextRaftTickMs: number;
   #stopped = false;
+  readonly #readOnlyModeEnabled: boolean;
 
   constructor(
     config: Config,
@@ -87,6 +88,7 @@ export class Member {
     const ensemble = config.ensemble;
     if (ensemble === null) throw new Error("Member needs an ensemble configuration");
     this.id = ensemble.myId;
+    this.#readOnlyModeEnabled = ensemble.readOnlyModeEnabled;
     this.timing = timing ?? timingFor(config, ensemble);
     this.replica = new Replica(
       config,
@@ -253,7 +255,7 @@ export class Member {
     const role: ReplicaRole = raftRole === "leader"
       ? "leader"
       : leader === null
-      ? "looking"
+      ? (this.#readOnlyModeEnabled ? "readonly" : "looking")
       : raftRole === "observer"
       ? "observer"
       : "follower";

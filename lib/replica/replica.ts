@@ -64,9 +64,16 @@ export interface ReplicaIO {
 
 /**
  * The replica's place in an ensemble. Standalone is the one-member case with no log
- * replication; "looking" means no leader is known, and no client is served.
+ * replication; "looking" means no leader is known, and no client is served; "readonly" is
+ * looking with readonlymode.enabled: read-only clients are served reads from the local tree.
  */
-export type ReplicaRole = "standalone" | "leader" | "follower" | "observer" | "looking";
+export type ReplicaRole =
+  | "standalone"
+  | "leader"
+  | "follower"
+  | "observer"
+  | "looking"
+  | "readonly";
 
 /** What a follower or observer sends its leader (the leader prepares the txn). */
 export type Forward =
@@ -141,6 +148,8 @@ export class Replica {
     bigint,
     { connId: number; timeoutMs: number; readOnly: boolean | undefined }
   >();
+  /** Read-only mode: sessions created here, known to nobody else (dropped on leaving). */
+  readonly #localSessions = new Set<bigint>();
   /** Follower/observer: sessions touched since takeTouched() (the leader owns expiry). */
   #touched = new Set<bigint>();
   /** Last zxid handed out by prepare (>= tree.lastZxid). */
@@ -312,6 +321,10 @@ export class Replica {
       this.config.maxSessionTimeoutMs,
     );
     const readOnly = req.readOnly === undefined ? undefined : false;
+    if (this.#role === "readonly") {
+      this.#connectReadOnly(conn, req.sessionId, req.passwd, timeoutMs, req.readOnly === true);
+      return;
+    }
     if (req.sessionId === 0n) {
       conn.handshaking = true;
       const id = this.sessions.allocateId();
@@ -351,6 +364,38 @@ export class Replica {
     this.sessions.touch(req.sessionId, this.#nowMs, timeoutMs);
     if (this.#isLearner()) this.#touched.add(req.sessionId);
     this.#establish(conn, req.sessionId, timeoutMs, readOnly);
+  }
+
+  /**
+   * Read-only mode, as ZooKeeper's ReadOnlyZooKeeperServer: only clients that said they accept
+   * a read-only server get in; a new session is local to this member (a client drops it when
+   * it first reaches a read-write server), a known session is resumed without a txn.
+   */
+  #connectReadOnly(
+    conn: Connection,
+    sessionId: bigint,
+    passwd: Uint8Array,
+    timeoutMs: number,
+    clientAcceptsReadOnly: boolean,
+  ): void {
+    if (!clientAcceptsReadOnly) {
+      this.#close(conn, "not a read-only client while this member is in read-only mode");
+      return;
+    }
+    if (sessionId === 0n) {
+      const id = this.sessions.allocateId();
+      this.sessions.add(id, timeoutMs, this.#nowMs);
+      this.#localSessions.add(id);
+      this.#establish(conn, id, timeoutMs, true);
+      return;
+    }
+    const session = this.sessions.get(sessionId);
+    if (session === undefined || !passwordsEqual(passwd, sessionPassword(sessionId))) {
+      this.#send(conn, invalidSessionFrame(true));
+      this.#close(conn, `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)}`);
+      return;
+    }
+    this.#establish(conn, sessionId, timeoutMs, true);
   }
 
   #establish(
@@ -414,6 +459,17 @@ export class Replica {
 
     if (info.kind === "oob") {
       this.#outOfBand(conn, xid, request);
+      return;
+    }
+    if (this.#role === "readonly" && (info.kind === "write" || op === Op.sync)) {
+      // closeSession of a local session just ends it; anything else that writes is refused.
+      if (op === Op.closeSession && this.#localSessions.delete(conn.sessionId)) {
+        this.sessions.remove(conn.sessionId);
+        const reply = replyFrame(xid, this.tree.lastZxid, Err.OK);
+        this.#enqueue(conn, xid, op, null, reply, "client closed the session");
+      } else {
+        this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.NOTREADONLY));
+      }
       return;
     }
     const session = this.sessions.get(conn.sessionId);
@@ -665,6 +721,8 @@ export class Replica {
     this.#forwarded.clear();
     this.#forwardedSessions.clear();
     this.#touched.clear();
+    for (const id of this.#localSessions) this.sessions.remove(id);
+    this.#localSessions.clear();
     this.pending = new PendingChanges(this.tree);
     this.#held = null;
     if (role !== "leader") return;

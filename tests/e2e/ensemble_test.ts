@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { ZkClient } from "../../lib/client/client.ts";
 import { ZkError } from "../../lib/client/errors.ts";
 import { CreateFlag } from "../../lib/proto/ops.ts";
+import { Err } from "../../lib/proto/errors.ts";
+import { fourLetter } from "../interop/support/net.ts";
 import { Ensemble } from "../support/ensemble.ts";
 import { sleep } from "../interop/support/procs.ts";
 import { RawConn } from "../support/raw_client.ts";
@@ -308,6 +310,51 @@ Deno.test({
       await load.stop();
       await assertConverged(e, "/five", [1, 2, 3, 4, 5, 6], load.acked.map((a) => a.path));
       await c.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "readonlymode.enabled: a member cut off from the quorum serves reads to read-only clients and refuses writes with NOTREADONLY",
+  ...opts,
+  fn: async () => {
+    const e = await Ensemble.start({ participants: 3, cfg: { "readonlymode.enabled": "true" } });
+    try {
+      const writer = await connect(e.connectString());
+      await writer.create("/ro", "before the split");
+      await writer.close();
+      const leader = await e.waitForLeader(10_000);
+      const survivor = [1, 2, 3].find((id) => id !== leader)!;
+      for (const id of [1, 2, 3]) if (id !== survivor) await e.kill(id);
+      const port = e.member(survivor).clientPort;
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await e.mode(survivor)) !== "read-only") await sleep(50);
+      assert.equal(await e.mode(survivor), "read-only");
+      assert.equal(await fourLetter(port, "isro"), "ro");
+      const ro = await ZkClient.connect({
+        hosts: `127.0.0.1:${port}`,
+        readOnly: true,
+        sessionTimeoutMs: 6_000,
+        connectTimeoutMs: 10_000,
+      });
+      const { data } = await ro.getData("/ro");
+      assert.equal(new TextDecoder().decode(data!), "before the split");
+      await assert.rejects(
+        () => ro.create("/ro/new", "x"),
+        (err: unknown) => err instanceof ZkError && err.code === Err.NOTREADONLY,
+      );
+      await ro.close();
+      // A client that does not accept a read-only server is turned away.
+      const rw = ZkClient.connect({
+        hosts: `127.0.0.1:${port}`,
+        sessionTimeoutMs: 6_000,
+        connectTimeoutMs: 2_000,
+        connectAttemptsMax: 3,
+      });
+      await assert.rejects(rw);
     } finally {
       await e.stop();
     }

@@ -191,7 +191,7 @@ export class Ensemble {
     if (m.proc === null || m.proc.hasExited()) return null;
     try {
       const reply = await fourLetter(m.clientPort, "srvr", 1_000);
-      return /^Mode: (\w+)/m.exec(reply)?.[1] ?? null;
+      return /^Mode: ([\w-]+)/m.exec(reply)?.[1] ?? null;
     } catch {
       return null;
     }
