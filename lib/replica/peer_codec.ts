@@ -25,7 +25,14 @@ const TYPE_NAMES = new Map<number, PeerMessage["type"]>(
   Object.entries(TYPE_CODES).map(([name, code]) => [code, name as PeerMessage["type"]]),
 );
 
-export function encodePeerMessage(m: PeerMessage, w = new JuteWriter(256)): Uint8Array {
+export function encodePeerMessage(m: PeerMessage): Uint8Array {
+  const w = new JuteWriter(256);
+  writePeerMessage(w, m);
+  return w.toBytes();
+}
+
+/** Appends the encoding of `m` to `w` (the link writes it after the length prefix). */
+export function writePeerMessage(w: JuteWriter, m: PeerMessage): void {
   w.int(TYPE_CODES[m.type]).int(m.from).int(m.to).long(m.term);
   switch (m.type) {
     case "append":
@@ -67,7 +74,6 @@ export function encodePeerMessage(m: PeerMessage, w = new JuteWriter(256)): Uint
       for (const id of m.sessionIds) w.longBig(id);
       break;
   }
-  return w.toBytes();
 }
 
 function count(r: JuteReader, what: string): number {
