@@ -1,21 +1,29 @@
 /**
  * `zkd cli`: a ZooKeeper shell in the manner of zkCli.sh 3.8.
  *
- *   zkd cli [-server host:port,...] [-timeout ms] [-r] [-c "cmd args"] [cmd args...]
+ *   zkd cli [-server host:port,...] [-timeout ms] [-r] [--json] [-c "cmd args"] [cmd args...]
  *
  * With a command (-c, or words after the options as zkCli takes them) it connects, runs that
  * one command, closes the session and exits 0 on success or 1 on failure (the reason on
- * stderr). Without one it reads commands line by line from stdin; the prompt
- * "[zk: host:port(CONNECTED) N] " is shown when stdin is a terminal (zkCli without JLine shows
- * none either), and the exit code is that of the last command. A bad argument exits 2, an
- * unreachable server 1, each with one line on stderr.
+ * stderr, one line). Watch notifications then go to stderr, so stdout holds only the result.
+ * Without a command it is an interactive shell: on a terminal, a line editor with history
+ * (~/.zkd_history) and Tab completion of commands and znode paths, and the prompt
+ * "[zk: host:port(CONNECTED) N] "; with piped stdin it reads commands line by line and shows
+ * no prompt (as zkCli without JLine). The exit code is that of the last command. --json makes
+ * every result one JSON document on stdout and every error one JSON line on stderr. A bad
+ * argument exits 2, an unreachable server 1, each with one line on stderr.
  */
 
 import { type ConnectOptions, ZkClient } from "../client/client.ts";
 import { parseHosts } from "../client/hosts.ts";
 import type { WatchedEvent } from "../client/watches.ts";
-import { executeLine, executeWords, type Shell, usageText } from "./zkcli/commands.ts";
-import { watchedEventText } from "./zkcli/format.ts";
+import { EventType, KeeperState } from "../proto/ops.ts";
+import { commandNames, executeLine, executeWords, usageText } from "./zkcli/commands.ts";
+import type { Shell } from "./zkcli/command.ts";
+import type { CompletionSource } from "./zkcli/completion.ts";
+import { eventTypeName, keeperStateName, watchedEventText } from "./zkcli/format.ts";
+import { defaultHistoryPath, HistoryFile } from "./zkcli/history_file.ts";
+import { TerminalPrompt } from "./zkcli/terminal.ts";
 import { tokenizeLine } from "./zkcli/tokenize.ts";
 
 /** Where the shell reads and writes; tests substitute their own. */
@@ -24,18 +32,26 @@ export interface CliIo {
   out(line: string): void;
   /** Writes one line to stderr. */
   err(line: string): void;
-  /** Writes text to stdout with no newline (the prompt). */
-  prompt(text: string): void;
-  /** stdin, line by line. */
-  lines(): AsyncIterable<string>;
-  /** Whether stdin is a terminal (then the prompt is shown). */
+  /**
+   * The next command line, after showing `prompt` where a person is typing; null at the end of
+   * input. `completion` serves Tab on a terminal.
+   */
+  readLine(prompt: string, completion: CompletionSource): Promise<string | null>;
+  /** Whether a person is typing at a terminal (prompt and hints are shown). */
   readonly isTerminal: boolean;
+  /** Calls `handler` on Ctrl-C until the returned function is called. */
+  onInterrupt(handler: () => void): () => void;
+  /** Gives the terminal back as it was. */
+  close(): void;
 }
 
 const SERVER_DEFAULT = "127.0.0.1:2181";
 const TIMEOUT_MS_DEFAULT = 30_000;
+/** Tab completion gives up on a server that does not answer within this. */
+const COMPLETION_WAIT_MS = 2_000;
 
-const USAGE = 'usage: zkd cli [-server host:port,...] [-timeout ms] [-r] [-c "cmd args"] ' +
+const USAGE =
+  'usage: zkd cli [-server host:port,...] [-timeout ms] [-r] [--json] [-c "cmd args"] ' +
   "[cmd args...]";
 
 class ArgError extends Error {}
@@ -44,6 +60,7 @@ interface CliArgs {
   server: string;
   timeoutMs: number;
   readOnly: boolean;
+  json: boolean;
   /** The one-shot command's words, or null for the interactive shell. */
   command: string[] | null;
   help: boolean;
@@ -54,6 +71,7 @@ function parseCliArgs(args: readonly string[]): CliArgs {
     server: SERVER_DEFAULT,
     timeoutMs: TIMEOUT_MS_DEFAULT,
     readOnly: false,
+    json: false,
     command: null,
     help: false,
   };
@@ -87,6 +105,10 @@ function parseCliArgs(args: readonly string[]): CliArgs {
       case "--readonly":
         out.readOnly = true;
         break;
+      case "-json":
+      case "--json":
+        out.json = true;
+        break;
       case "-c":
       case "--command": {
         const words = tokenizeLine(value(i++, a));
@@ -110,55 +132,69 @@ function parseCliArgs(args: readonly string[]): CliArgs {
   return out;
 }
 
-export async function runCli(args: string[], io: CliIo = denoIo()): Promise<number> {
+export async function runCli(args: string[], ioIn?: CliIo): Promise<number> {
   let parsed: CliArgs;
   try {
     parsed = parseCliArgs(args);
   } catch (e) {
     if (!(e instanceof ArgError)) throw e;
-    io.err(`zkd cli: ${e.message} (${USAGE})`);
+    (ioIn ?? lineIo()).err(`zkd cli: ${e.message} (${USAGE})`);
     return 2;
   }
-  if (parsed.help) {
-    io.out(USAGE);
-    for (const line of usageText()) io.out(line);
-    return 0;
-  }
-  const interactive = parsed.command === null;
-  const shell = new CliShell(io, parsed, interactive);
-  if (!interactive) {
-    try {
-      await shell.connect(parsed.server);
-    } catch (e) {
-      io.err(`zkd cli: ${(e as Error).message}`);
-      return 1;
+  const interactive = parsed.command === null && !parsed.help;
+  const io = ioIn ?? (interactive ? denoIo() : lineIo());
+  try {
+    if (parsed.help) {
+      io.out(USAGE);
+      for (const line of usageText()) io.out(line);
+      return 0;
     }
-    const ok = await executeWords(shell, parsed.command!);
-    await shell.zk?.close();
-    return ok ? 0 : 1;
+    return interactive ? await runShell(io, parsed) : await runOneShot(io, parsed);
+  } finally {
+    io.close();
   }
+}
 
-  io.out(`Connecting to ${parsed.server}`);
-  io.out("Welcome to ZooKeeper!");
+async function runOneShot(io: CliIo, parsed: CliArgs): Promise<number> {
+  const shell = new CliShell(io, parsed, false);
   try {
     await shell.connect(parsed.server);
   } catch (e) {
-    io.err(`zkd cli: ${(e as Error).message}`);
+    shell.fail(`zkd cli: ${(e as Error).message}`);
+    return 1;
+  }
+  const ok = await shell.run(() => executeWords(shell, parsed.command!, shell.signal));
+  await shell.close();
+  return ok ? 0 : 1;
+}
+
+async function runShell(io: CliIo, parsed: CliArgs): Promise<number> {
+  const shell = new CliShell(io, parsed, true);
+  if (!parsed.json) {
+    io.out(`Connecting to ${parsed.server}`);
+    io.out("Welcome to ZooKeeper!");
+  }
+  try {
+    await shell.connect(parsed.server);
+  } catch (e) {
+    shell.fail(`zkd cli: ${(e as Error).message}`);
     return 1;
   }
   let ok = true;
-  if (io.isTerminal) io.prompt(shell.prompt());
-  for await (const line of io.lines()) {
+  for (;;) {
+    const line = await io.readLine(shell.prompt(), shell.completion);
+    if (line === null) break;
     if (line.trim() !== "") {
-      const result = await executeLine(shell, line);
+      // As zkCli: the line is in the history (under the prompt's number) while it runs.
+      shell.history.set(shell.commandCount, line);
+      const result = await shell.run(() => executeLine(shell, line, shell.signal));
       // zkCli exits from inside quit with the code of the command before it.
       if (!shell.quitRequested) ok = result;
       shell.commandCount++;
     }
     if (shell.quitRequested) break;
-    if (io.isTerminal) io.prompt(shell.prompt());
   }
-  await shell.zk?.close();
+  await shell.close();
   return ok ? 0 : 1;
 }
 
@@ -168,15 +204,37 @@ class CliShell implements Shell {
   printWatches = true;
   quitRequested = false;
   commandCount = 0;
+  readonly history = new Map<number, string>();
+  readonly json: boolean;
   readonly #io: CliIo;
   readonly #args: CliArgs;
   readonly #interactive: boolean;
+  #interrupt = new AbortController();
+  /** Watch events before this many SyncConnected ones are the shell's own connecting. */
+  #connectsExpected = 0;
+  /** The shell is ending its session: the Closed event that follows is no news. */
+  #closing = false;
+
+  readonly completion: CompletionSource = {
+    commands: commandNames(),
+    children: (path) => this.#children(path),
+  };
 
   constructor(io: CliIo, args: CliArgs, interactive: boolean) {
     this.#io = io;
     this.#args = args;
     this.#interactive = interactive;
     this.host = args.server;
+    this.json = args.json;
+  }
+
+  get isTerminal(): boolean {
+    return this.#io.isTerminal;
+  }
+
+  /** Ctrl-C during the command being run. */
+  get signal(): AbortSignal {
+    return this.#interrupt.signal;
   }
 
   out(line: string): void {
@@ -187,9 +245,35 @@ class CliShell implements Shell {
     this.#io.err(line);
   }
 
+  /** A failure outside any command (cannot connect): one line, JSON in --json mode. */
+  fail(message: string): void {
+    this.err(this.json ? JSON.stringify({ error: message }) : message);
+  }
+
   prompt(): string {
     const state = this.zk?.state ?? "CLOSED";
     return `[zk: ${this.host}(${state}) ${this.commandCount}] `;
+  }
+
+  /** Runs one top-level command with Ctrl-C wired to its signal. */
+  async run(work: () => Promise<boolean>): Promise<boolean> {
+    this.#interrupt = new AbortController();
+    const stop = this.#io.onInterrupt(() => this.#interrupt.abort());
+    try {
+      return await work();
+    } finally {
+      stop();
+    }
+  }
+
+  /** Ends the session as the shell ends. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.zk?.close();
+  }
+
+  executeLine(line: string): Promise<boolean> {
+    return executeLine(this, line, this.signal);
   }
 
   async connect(host: string): Promise<void> {
@@ -203,14 +287,50 @@ class CliShell implements Shell {
       connectTimeoutMs: this.#args.timeoutMs,
       // A shell should say "unreachable" at once rather than retry for the whole timeout.
       connectAttemptsMax: hosts.length,
-      watcher: this.#interactive ? (e) => this.#onEvent(e) : undefined,
+      watcher: (e) => this.#onEvent(e),
     };
     this.zk = null;
+    this.#connectsExpected = 1;
     this.zk = await ZkClient.connect(options);
   }
 
+  async #children(path: string): Promise<string[] | null> {
+    const zk = this.zk;
+    if (zk === null || !zk.isAlive) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), COMPLETION_WAIT_MS);
+    });
+    const children = zk.getChildren(path).catch(() => null);
+    try {
+      return await Promise.race([children, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Watch notifications and session changes. Interactive text mode prints zkCli's WATCHER::
+   * block on stdout. A one-shot command sends them to stderr (stdout is its result) and --json
+   * prints one JSON line on stderr; both leave out the SyncConnected and Closed that the shell's
+   * own connecting and closing cause.
+   */
   #onEvent(e: WatchedEvent): void {
+    const ownConnect = e.type === EventType.None && e.state === KeeperState.SyncConnected &&
+      this.#connectsExpected > 0;
+    if (ownConnect) this.#connectsExpected--;
+    const own = ownConnect || (this.#closing && e.state === KeeperState.Closed);
     if (!this.printWatches) return;
+    if (this.json) {
+      if (own) return;
+      const event = { type: eventTypeName(e.type), state: keeperStateName(e.state), path: e.path };
+      this.#io.err(JSON.stringify({ watcher: event }));
+      return;
+    }
+    if (!this.#interactive) {
+      if (!own) this.#io.err(`WATCHER:: ${watchedEventText(e)}`);
+      return;
+    }
     // zkCli's printMessage puts a blank line before each of the two lines.
     this.#io.out("");
     this.#io.out("WATCHER::");
@@ -219,25 +339,61 @@ class CliShell implements Shell {
   }
 }
 
-/** The real stdin/stdout/stderr. Writes are synchronous so stdout and stderr stay in order. */
+const encoder = new TextEncoder();
+
+function write(file: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text);
+  try {
+    let off = 0;
+    while (off < bytes.byteLength) off += file.writeSync(bytes.subarray(off));
+  } catch (e) {
+    // A closed pipe (e.g. `| head`) is not the shell's problem.
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
+
+/**
+ * The real terminal when a person is typing at one (stdin and stdout both terminals), else
+ * line-by-line stdin.
+ */
 function denoIo(): CliIo {
-  const encoder = new TextEncoder();
-  const write = (file: typeof Deno.stdout, text: string) => {
-    const bytes = encoder.encode(text);
-    try {
-      let off = 0;
-      while (off < bytes.byteLength) off += file.writeSync(bytes.subarray(off));
-    } catch (e) {
-      // A closed pipe (e.g. `| head`) is not the shell's problem.
-      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-    }
+  if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) return lineIo();
+  const history = HistoryFile.open(defaultHistoryPath(), (m) => write(Deno.stderr, m + "\n"));
+  const terminal = new TerminalPrompt(history);
+  return {
+    out: (line) => terminal.out(line),
+    err: (line) => terminal.err(line),
+    readLine: (prompt, completion) => terminal.readLine(prompt, completion),
+    isTerminal: true,
+    onInterrupt: (handler) => terminal.onInterrupt(handler),
+    close: () => terminal.close(),
   };
+}
+
+/**
+ * stdin line by line, stdout and stderr written synchronously so they stay in order; Ctrl-C
+ * is SIGINT. The prompt is shown when stdin is a terminal (without the line editor: stdout is
+ * not one).
+ */
+function lineIo(): CliIo {
+  const isTerminal = Deno.stdin.isTerminal();
+  let lines: AsyncIterator<string> | null = null;
   return {
     out: (line) => write(Deno.stdout, line + "\n"),
     err: (line) => write(Deno.stderr, line + "\n"),
-    prompt: (text) => write(Deno.stdout, text),
-    lines: () => readLines(Deno.stdin.readable),
-    isTerminal: Deno.stdin.isTerminal(),
+    async readLine(prompt) {
+      if (isTerminal) write(Deno.stdout, prompt);
+      lines ??= readLines(Deno.stdin.readable)[Symbol.asyncIterator]();
+      const next = await lines.next();
+      return next.done ? null : next.value;
+    },
+    isTerminal,
+    onInterrupt(handler) {
+      // While a listener is installed SIGINT no longer ends the process: only during commands.
+      Deno.addSignalListener("SIGINT", handler);
+      return () => Deno.removeSignalListener("SIGINT", handler);
+    },
+    close() {},
   };
 }
 

@@ -5,9 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, runCli } from "../../lib/cli/cli.ts";
+import { runCli } from "../../lib/cli/cli.ts";
 import { ZkClient } from "../../lib/client/client.ts";
 import { freshPath, startTestServer, within } from "../client/test_server.ts";
+import { scriptedIo } from "./scripted_io.ts";
 
 const server = await startTestServer();
 const S = server.connectString;
@@ -21,31 +22,11 @@ interface Captured {
   screen: string;
 }
 
-/** Runs runCli in-process with `input` as stdin lines. */
+/** Runs runCli in-process with `input` as stdin lines (see scripted_io.ts). */
 async function cli(args: string[], input: string[] = [], isTerminal = false): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let screen = "";
-  const io: CliIo = {
-    out: (l) => {
-      out.push(l);
-      screen += l + "\n";
-    },
-    err: (l) => err.push(l),
-    prompt: (t) => (screen += t),
-    isTerminal,
-    lines: async function* () {
-      for (const l of input) {
-        if (l.startsWith("@wait:")) {
-          await waitHooks.get(l)?.();
-          continue;
-        }
-        yield l;
-      }
-    },
-  };
-  const code = await within(30_000, `cli ${args.join(" ")}`, runCli(args, io));
-  return { code, out, err, screen };
+  const s = scriptedIo(input, { isTerminal, hooks: waitHooks });
+  const code = await within(30_000, `cli ${args.join(" ")}`, runCli(args, s.io));
+  return { code, out: s.out, err: s.err, screen: s.screen() };
 }
 
 /** Named pauses in an input script: the hook runs before the shell reads the next line. */
@@ -198,7 +179,7 @@ Deno.test("the interactive shell prints WATCHER:: blocks for watch events", asyn
   const other = await ZkClient.connect({ hosts: S });
   try {
     await other.create(p, "1");
-    waitHooks.set("@wait:change", async () => {
+    waitHooks.set("change", async () => {
       await other.setData(p, "2");
       await new Promise((r) => setTimeout(r, 200));
     });
@@ -210,7 +191,7 @@ Deno.test("the interactive shell prints WATCHER:: blocks for watch events", asyn
       text,
     );
   } finally {
-    waitHooks.delete("@wait:change");
+    waitHooks.delete("change");
     await other.close();
   }
 });
@@ -226,7 +207,11 @@ Deno.test("connect switches servers and ends the old session", async () => {
 Deno.test("help lists the commands; exit and quit end the shell", async () => {
   const r = await cli(["-server", S, "-c", "help"]);
   assert.equal(r.code, 0);
-  assert.ok(r.out.some((l) => l === "\tcreate [-s] [-e] [-c] [-t ttl] path [data] [acl]"));
+  assert.ok(
+    r.out.some((l) =>
+      l === "\tcreate [-s] [-e] [-c] [-t ttl] path [data] [acl] [--format text|hex|base64]"
+    ),
+  );
   assert.ok(r.out.some((l) => l === "\tls [-s] [-w] [-R] path"));
   const exit = await cli(["-server", S], ["exit", "ls /"]);
   assert.equal(exit.code, 0);

@@ -6,9 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, runCli } from "../../lib/cli/cli.ts";
+import { runCli } from "../../lib/cli/cli.ts";
 import { apacheZkClasspath, JVM_FLAGS_QUICK } from "../../lib/cli/bench/server_process.ts";
 import { freshPath, startTestServer } from "../client/test_server.ts";
+import { scriptedIo } from "./scripted_io.ts";
 
 const server = await startTestServer();
 
@@ -148,17 +149,7 @@ async function runZkCli(lines: string[]): Promise<{ code: number; out: string[];
 }
 
 async function runOurs(lines: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    prompt: () => {},
-    isTerminal: false,
-    lines: async function* () {
-      for (const l of lines) yield l;
-    },
-  };
+  const { io, out, err } = scriptedIo(lines);
   const code = await runCli(["-server", server.connectString], io);
   return { code, out, err };
 }

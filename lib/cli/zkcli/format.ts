@@ -115,9 +115,18 @@ const STATE_NAMES: Readonly<Record<number, string>> = {
   7: "Closed",
 };
 
+/** An EventType's Java name ("NodeDataChanged"); the number for one Java does not know. */
+export function eventTypeName(type: number): string {
+  return EVENT_NAMES[type] ?? String(type);
+}
+
+/** A KeeperState's Java name ("SyncConnected"). */
+export function keeperStateName(state: number): string {
+  return STATE_NAMES[state] ?? String(state);
+}
+
 /** WatchedEvent.toString(): "WatchedEvent state:SyncConnected type:None path:null". */
 export function watchedEventText(e: { type: number; state: number; path: string | null }): string {
-  const state = STATE_NAMES[e.state] ?? String(e.state);
-  const type = EVENT_NAMES[e.type] ?? String(e.type);
-  return `WatchedEvent state:${state} type:${type} path:${e.path ?? "null"}`;
+  return `WatchedEvent state:${keeperStateName(e.state)} type:${eventTypeName(e.type)} ` +
+    `path:${e.path ?? "null"}`;
 }
