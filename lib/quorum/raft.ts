@@ -375,6 +375,10 @@ export class RaftNode {
         idleTicks: 0,
       });
     }
+    // Tell everyone at once (followers learn the leader, candidates stand down).
+    for (const id of this.#progress.keys()) {
+      this.#send({ type: "heartbeat", from: this.id, to: id, term: this.#term, commitZxid: 0 });
+    }
     // The member layer now proposes a no-op of this term: committing it commits everything
     // before it (Raft never counts replicas of an older term's entry).
   }

@@ -1,0 +1,250 @@
+/**
+ * RaftNode in small, hand-driven clusters: a router delivers messages in order (or drops
+ * them for cut links) and every node's persist batches are made durable at once unless a
+ * test holds them. The seeded simulator (tests/sim) covers the random interleavings; these
+ * pin down each rule by name.
+ */
+
+import assert from "node:assert/strict";
+import { type PersistBatch, RaftNode } from "../../lib/quorum/raft.ts";
+import { RaftLog } from "../../lib/quorum/raft_log.ts";
+import type { RaftMessage } from "../../lib/quorum/messages.ts";
+import { epochOf, makeZxid } from "../../lib/quorum/zxid.ts";
+import type { TxnEntry } from "../../lib/tree/txn.ts";
+import { SeededRandom } from "../../lib/util/random.ts";
+
+function entry(zxid: number): TxnEntry {
+  return { sessionId: 0n, cxid: 0, zxid, timeMs: 0, txn: { type: "error", err: 0 } };
+}
+
+class Cluster {
+  readonly nodes = new Map<number, RaftNode>();
+  readonly persisted = new Map<number, PersistBatch[]>();
+  readonly cut = new Set<string>();
+  /** Nodes whose batches are not made durable (a slow disk). */
+  readonly holdDisk = new Set<number>();
+  readonly #pending = new Map<number, PersistBatch[]>();
+  snapshots = 0;
+
+  constructor(voters: number[], observers: number[] = [], seed = 1) {
+    for (const id of [...voters, ...observers]) {
+      this.nodes.set(
+        id,
+        new RaftNode({
+          id,
+          voters,
+          observers,
+          electionTicks: 10,
+          heartbeatTicks: 2,
+          random: new SeededRandom(seed * 100 + id),
+          hardState: { term: 0, votedFor: null },
+          log: new RaftLog(0),
+          commitZxid: 0,
+          makeSnapshot: () => {
+            this.snapshots++;
+            return { zxid: this.nodes.get(id)!.commitZxid, data: new Uint8Array([id]) };
+          },
+        }),
+      );
+      this.persisted.set(id, []);
+      this.#pending.set(id, []);
+    }
+  }
+
+  node(id: number): RaftNode {
+    return this.nodes.get(id)!;
+  }
+
+  /** Delivers messages and persists batches until nothing moves. */
+  settle(): void {
+    for (let round = 0; round < 1000; round++) {
+      const inbox: RaftMessage[] = [];
+      for (const [id, n] of this.nodes) {
+        const out = n.takeOutput();
+        const pending = this.#pending.get(id)!;
+        pending.push(...out.persist);
+        if (!this.holdDisk.has(id) && pending.length > 0) {
+          this.persisted.get(id)!.push(...pending);
+          const last = pending[pending.length - 1].seq;
+          pending.length = 0;
+          n.persisted(last);
+          inbox.push(...n.takeOutput().messages);
+        }
+        inbox.push(...out.messages);
+      }
+      const deliverable = inbox.filter((m) => !this.cut.has(`${m.from}->${m.to}`));
+      if (
+        deliverable.length === 0 &&
+        [...this.#pending.entries()].every(([id, p]) => p.length === 0 || this.holdDisk.has(id))
+      ) return;
+      for (const m of deliverable) this.nodes.get(m.to)?.step(m);
+    }
+    throw new Error("cluster did not settle");
+  }
+
+  tick(times: number, ids?: number[]): void {
+    for (let i = 0; i < times; i++) {
+      for (const [id, n] of this.nodes) if (ids === undefined || ids.includes(id)) n.tick();
+      this.settle();
+    }
+  }
+
+  leaders(): number[] {
+    return [...this.nodes].filter(([, n]) => n.role === "leader").map(([id]) => id);
+  }
+
+  electLeader(): number {
+    for (let i = 0; i < 100 && this.leaders().length !== 1; i++) this.tick(1);
+    const [leader] = this.leaders();
+    assert.ok(leader !== undefined, "no leader elected");
+    return leader;
+  }
+
+  isolate(id: number, down = true): void {
+    for (const other of this.nodes.keys()) {
+      if (other === id) continue;
+      for (const k of [`${id}->${other}`, `${other}->${id}`]) {
+        down ? this.cut.add(k) : this.cut.delete(k);
+      }
+    }
+  }
+
+  propose(leader: number, count: number): number[] {
+    const n = this.node(leader);
+    const zxids: number[] = [];
+    let last = n.log.lastZxid;
+    for (let i = 0; i < count; i++) {
+      const zxid = epochOf(last) === n.term ? last + 1 : makeZxid(n.term, 1);
+      n.propose([entry(zxid)]);
+      zxids.push(zxid);
+      last = zxid;
+    }
+    this.settle();
+    return zxids;
+  }
+}
+
+Deno.test("RaftNode elects exactly one leader and persists its vote before asking for votes", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  assert.equal(c.leaders().length, 1);
+  const n = c.node(leader);
+  assert.ok(n.term >= 1);
+  const hs = c.persisted.get(leader)!.find((b) => b.hardState?.term === n.term);
+  assert.deepEqual(hs?.hardState, { term: n.term, votedFor: leader });
+  for (const id of [1, 2, 3]) assert.equal(c.node(id).leaderId, leader);
+});
+
+Deno.test("RaftNode commits an entry once a majority holds it durably, and not before", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const [f1, f2] = [1, 2, 3].filter((id) => id !== leader);
+  c.holdDisk.add(f1);
+  c.holdDisk.add(f2);
+  const [z] = c.propose(leader, 1);
+  assert.ok(c.node(leader).commitZxid < z, "committed with only the leader's copy on disk");
+  c.holdDisk.delete(f1);
+  c.settle();
+  assert.equal(c.node(leader).commitZxid, z);
+  c.tick(3); // heartbeats carry the commit point
+  assert.equal(c.node(f1).commitZxid, z);
+  assert.deepEqual(c.node(leader).committedAfter(0, 10).map((e) => e.zxid), [z]);
+});
+
+Deno.test("RaftNode zxids carry the leader's term in the high 32 bits", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const zxids = c.propose(leader, 3);
+  for (const z of zxids) assert.equal(epochOf(z), c.node(leader).term);
+});
+
+Deno.test("RaftNode check-quorum: a leader cut off from the majority steps down; the rest elect a new one", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  c.isolate(leader);
+  c.tick(40);
+  assert.notEqual(c.node(leader).role, "leader");
+  const others = [1, 2, 3].filter((id) => id !== leader);
+  assert.equal(others.filter((id) => c.node(id).role === "leader").length, 1);
+});
+
+Deno.test("RaftNode pre-vote: a partitioned follower does not inflate the term or disrupt the leader on return", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const term = c.node(leader).term;
+  const f = [1, 2, 3].find((id) => id !== leader)!;
+  c.isolate(f);
+  c.tick(100, [f]);
+  assert.equal(c.node(f).term, term, "pre-vote must keep the term while no one answers");
+  c.isolate(f, false);
+  c.tick(5);
+  assert.equal(c.node(leader).role, "leader");
+  assert.equal(c.node(leader).term, term);
+});
+
+Deno.test("RaftNode truncates a follower's uncommitted entries that a new leader does not have", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  c.propose(leader, 2);
+  // The old leader appends entries nobody else gets.
+  c.isolate(leader);
+  const stale = c.propose(leader, 3);
+  c.tick(40, [1, 2, 3].filter((id) => id !== leader));
+  const newLeader = c.leaders().find((id) => id !== leader)!;
+  const fresh = c.propose(newLeader, 2);
+  c.isolate(leader, false);
+  c.tick(10);
+  const old = c.node(leader);
+  assert.equal(old.role, "follower");
+  assert.ok(
+    c.persisted.get(leader)!.some((b) => b.truncateAfter !== null),
+    "no truncation was persisted",
+  );
+  for (const z of stale) assert.equal(old.log.has(z), false);
+  for (const z of fresh) assert.equal(old.log.has(z), true);
+  assert.equal(old.commitZxid, c.node(newLeader).commitZxid);
+});
+
+Deno.test("RaftNode sends a snapshot to a member behind the retained log", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const lagging = [1, 2, 3].find((id) => id !== leader)!;
+  c.isolate(lagging);
+  const zxids = c.propose(leader, 5);
+  c.node(leader).log.compact(zxids[3]);
+  c.isolate(lagging, false);
+  c.tick(10);
+  assert.ok(c.snapshots >= 1);
+  const installed = c.persisted.get(lagging)!.find((b) => b.snapshot !== null);
+  assert.ok(installed, "the lagging member installed no snapshot");
+  assert.equal(c.node(lagging).takeSnapshotToInstall()?.zxid, installed.snapshot!.zxid);
+  assert.equal(c.node(lagging).log.lastZxid, zxids[4]);
+});
+
+Deno.test("RaftNode transfers leadership to the most up-to-date voter", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  c.propose(leader, 3);
+  const target = c.node(leader).transferLeadership();
+  assert.notEqual(target, null);
+  c.settle();
+  c.tick(2);
+  assert.deepEqual(c.leaders(), [target]);
+});
+
+Deno.test("RaftNode observers replicate but never vote, campaign or count toward a commit", () => {
+  const c = new Cluster([1, 2, 3], [4]);
+  const leader = c.electLeader();
+  const [f1, f2] = [1, 2, 3].filter((id) => id !== leader);
+  c.holdDisk.add(f1);
+  c.holdDisk.add(f2);
+  const [z] = c.propose(leader, 1);
+  assert.ok(c.node(leader).commitZxid < z, "an observer's copy must not count");
+  assert.equal(c.node(4).log.has(z), true);
+  c.holdDisk.clear();
+  c.settle();
+  c.isolate(4);
+  c.tick(100, [4]);
+  assert.equal(c.node(4).role, "observer");
+  assert.equal(c.node(4).term, c.node(leader).term);
+});
