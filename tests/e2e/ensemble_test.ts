@@ -360,3 +360,89 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "sessions through the log: pings seen by a follower keep a session alive on the leader; a dead client's ephemerals go everywhere",
+  ...opts,
+  fn: async () => {
+    const e = await Ensemble.start({ participants: 3 });
+    try {
+      const leader = await e.waitForLeader(10_000);
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      // tickTime 200: a 4 s session; the client pings its follower, never the leader.
+      const idle = await ZkClient.connect({
+        hosts: e.connectString([follower]),
+        sessionTimeoutMs: 4_000,
+        connectTimeoutMs: 10_000,
+      });
+      await idle.create("/alive", "x", { mode: CreateFlag.ephemeral });
+      // A client in another process, killed with SIGKILL: no closeSession ever comes, so the
+      // leader must expire its session from the missing pings.
+      const holder = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-net",
+          new URL("../support/ephemeral_holder.ts", import.meta.url).pathname,
+          e.connectString([follower]),
+          "/doomed",
+          "4000",
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      const reader = holder.stdout.getReader();
+      const first = await reader.read();
+      assert.match(new TextDecoder().decode(first.value), /ready/);
+      holder.kill("SIGKILL");
+      await holder.status;
+      reader.releaseLock();
+      await holder.stdout.cancel().catch(() => {});
+      await sleep(6_000);
+      for (const id of [1, 2, 3]) {
+        const c = await connect(e.connectString([id]));
+        await c.sync("/");
+        assert.notEqual(await c.exists("/alive"), null, `member ${id} lost a live session's node`);
+        assert.equal(
+          await c.exists("/doomed"),
+          null,
+          `member ${id} kept an expired session's node`,
+        );
+        await c.close();
+      }
+      await idle.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "SIGTERM of the leader hands leadership over before it exits 0",
+  ...opts,
+  fn: async () => {
+    const e = await Ensemble.start({ participants: 3 });
+    try {
+      const leader = await e.waitForLeader(10_000);
+      const c = await connect(e.connectString([1, 2, 3].filter((id) => id !== leader)));
+      await c.create("/t", null);
+      const load = new WriteLoad(c, "/t");
+      await sleep(300);
+      const stoppedAt = Date.now();
+      const status = await e.member(leader).proc!.stop(10_000);
+      assert.equal(status.code, 0, "a stopped leader exits 0");
+      const newLeader = await e.waitForLeader(10_000, [leader]);
+      assert.notEqual(newLeader, leader);
+      const deadline = Date.now() + 10_000;
+      while (load.firstAckAfter(stoppedAt) === null && Date.now() < deadline) await sleep(10);
+      assert.notEqual(load.firstAckAfter(stoppedAt), null);
+      await load.stop();
+      await e.startMember(leader);
+      await e.waitForLeader(10_000);
+      await assertConverged(e, "/t", [1, 2, 3], load.acked.map((a) => a.path));
+      await c.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
