@@ -260,10 +260,9 @@ export class Member {
       ? "observer"
       : "follower";
     const term = this.raft.term;
-    if (
-      role === this.#replicaRole && leader === this.#leaderSeen &&
-      (role !== "leader" || term === this.#termSeen)
-    ) {
+    // A new term always means a new reign, even with the same leader re-elected: what was
+    // forwarded or prepared under the old one may be lost, so the replica starts over.
+    if (role === this.#replicaRole && leader === this.#leaderSeen && term === this.#termSeen) {
       return;
     }
     this.#replicaRole = role;

@@ -22,7 +22,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /** Keeps creating sequential znodes under `dir`; records each acknowledged one with its time. */
 class WriteLoad {
-  readonly acked: Array<{ path: string; atMs: number }> = [];
+  readonly acked: Array<{ path: string; sentAtMs: number; atMs: number }> = [];
   errors = 0;
   #stop = false;
   readonly done: Promise<void>;
@@ -30,11 +30,12 @@ class WriteLoad {
   constructor(client: ZkClient, dir: string) {
     this.done = (async () => {
       while (!this.#stop) {
+        const sentAtMs = Date.now();
         try {
           const path = await client.create(`${dir}/n-`, "v", {
             mode: CreateFlag.persistentSequential,
           });
-          this.acked.push({ path, atMs: Date.now() });
+          this.acked.push({ path, sentAtMs, atMs: Date.now() });
         } catch (e) {
           if (!(e instanceof ZkError)) throw e;
           this.errors++;
@@ -44,8 +45,12 @@ class WriteLoad {
     })();
   }
 
+  /**
+   * When the first write sent after `ms` was acknowledged. (A write in flight at `ms` may have
+   * been committed by a leader killed at `ms`; it says nothing about the failover.)
+   */
   firstAckAfter(ms: number): number | null {
-    return this.acked.find((a) => a.atMs > ms)?.atMs ?? null;
+    return this.acked.find((a) => a.sentAtMs > ms)?.atMs ?? null;
   }
 
   async stop(): Promise<void> {
