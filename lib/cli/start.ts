@@ -13,6 +13,14 @@ import {
   parseProperties,
 } from "../config/config.ts";
 import { ZkServer } from "../server/server.ts";
+import {
+  type HttpEndpoints,
+  httpUrl,
+  readInitialConfig,
+  serverAdminContext,
+  startHttpEndpoints,
+} from "../admin/http_server.ts";
+import { sdNotify } from "../server/sd_notify.ts";
 import { createLogger, isLevel, type Logger } from "../server/log.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./usage_error.ts";
@@ -87,11 +95,28 @@ export async function runStart(args: string[]): Promise<number> {
     );
   }
   banner(log, config, configPath, server);
+  let stopping = false;
+  let http: HttpEndpoints;
+  try {
+    const admin = serverAdminContext(server, {
+      initialConfig: readInitialConfig(configPath),
+      running: () => !stopping,
+    });
+    http = startHttpEndpoints(config, admin, log);
+  } catch (e) {
+    await server.stop(1000);
+    throw e;
+  }
+  httpBanner(log, config, http);
+  await sdNotify("READY=1", log);
 
   const stopped = Promise.withResolvers<void>();
   const onSignal = (name: string) => () => {
     log.info(`${name} received: stopping`);
-    server.stop().then(() => stopped.resolve());
+    stopping = true;
+    Promise.all([sdNotify("STOPPING=1", log), server.stop(), http.stop()]).then(() =>
+      stopped.resolve()
+    );
   };
   const term = onSignal("SIGTERM");
   const int = onSignal("SIGINT");
@@ -104,7 +129,7 @@ export async function runStart(args: string[]): Promise<number> {
   if (failure !== null) {
     // Fail-stop: after a failed fsync nothing written since can be trusted; restart recovers.
     log.error(`stopping after a write-ahead log failure: ${failure.message}`);
-    await server.stop(1000);
+    await Promise.all([server.stop(1000), http.stop()]);
     return 1;
   }
   Deno.removeSignalListener("SIGTERM", term);
@@ -135,4 +160,13 @@ function banner(log: Logger, config: Config, path: string | undefined, server: Z
       `superDigest=${config.superDigest === null ? "unset" : "set"}`,
   );
   log.info(`zkd listening on ${addr.hostname}:${addr.port}`);
+}
+
+function httpBanner(log: Logger, config: Config, http: HttpEndpoints): void {
+  if (http.admin !== null) {
+    log.info(`admin server on ${httpUrl(http.admin, config.adminCommandUrl)}`);
+  } else if (!config.adminServerEnabled) {
+    log.info("admin server disabled (admin.enableServer=false)");
+  }
+  if (http.metrics !== null) log.info(`Prometheus metrics on ${httpUrl(http.metrics, "/metrics")}`);
 }

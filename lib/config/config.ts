@@ -48,6 +48,18 @@ export interface Config {
   readonly autopurgeSnapRetainCount: number;
   /** How often old snapshots and logs are purged; 0 = never. */
   readonly autopurgePurgeIntervalMs: number;
+  /** admin.enableServer: the admin HTTP API (ZooKeeper's AdminServer `/commands`). */
+  readonly adminServerEnabled: boolean;
+  readonly adminServerAddress: string;
+  /** 0 picks a free port. */
+  readonly adminServerPort: number;
+  /** admin.commandURL: where the commands are served. */
+  readonly adminCommandUrl: string;
+  /** Prometheus `/metrics`: on when metricsProvider.className names ZooKeeper's provider. */
+  readonly metricsPrometheusEnabled: boolean;
+  readonly metricsHttpHost: string;
+  /** 0 picks a free port. */
+  readonly metricsHttpPort: number;
   /** The ensemble this server is a member of (server.N lines, myid), or null: standalone. */
   readonly ensemble: EnsembleConfig | null;
   /** Keys that were present but are ignored, with why (logged at start). */
@@ -100,7 +112,22 @@ const knownKeys = new Set([
   "forceSync",
   "autopurge.snapRetainCount",
   "autopurge.purgeInterval",
+  "admin.enableServer",
+  "admin.serverAddress",
+  "admin.serverPort",
+  "admin.commandURL",
+  "metricsProvider.className",
+  "metricsProvider.httpHost",
+  "metricsProvider.httpPort",
 ]);
+
+/** metricsProvider.className values: ZooKeeper serves /metrics only for the Prometheus one. */
+export const PROMETHEUS_PROVIDER =
+  "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+const NO_HTTP_PROVIDERS = [
+  "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
+  "org.apache.zookeeper.metrics.impl.NullMetricsProvider",
+];
 
 /** Keys that configure parts zkd does not have (yet) or that only mean something to a JVM. */
 const ignoredPrefixes: Array<[RegExp, string]> = [
@@ -113,7 +140,7 @@ const ignoredPrefixes: Array<[RegExp, string]> = [
     /^(authProvider\.|sasl|kerberos|superUser|quorum\.|ssl|secureClientPort|portUnification|client\.secure|serverCnxnFactory|clientCnxnSocket)/,
     "JVM authentication/TLS setting",
   ],
-  [/^admin\./, "the JVM AdminServer is not part of zkd"],
+  [/^admin\./, "Jetty/TLS setting of ZooKeeper's AdminServer with no zkd equivalent"],
   [
     /^(metricsProvider\.|jvm\.|audit\.|nio\.|netty\.|fsync\.|maxResponseCacheSize|maxGetChildrenResponseCacheSize|clientPortListenBacklog|multiAddress\.|localSessions|oraclePath|tcpKeepAlive|clientTcpKeepAlive|digest\.enabled|snapshot\.|serializeLastProcessedZxid|closeSessionTxn|snapSizeLimitInKb|txnLogSizeLimitInKb|commitLogCount|flushDelay|maxBatchSize|requestThrottle|largeRequest|connection|enforce|emulate353TTLNodes|enforceQuota|jute\.maxbuffer\.extrasize|DigestAuthenticationProvider\.(enabled|digestAlg))/,
     "JVM tuning setting with no zkd equivalent",
@@ -232,6 +259,13 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
   if (superDigest !== null && !/^[^:]+:[A-Za-z0-9+/=]+$/.test(superDigest)) {
     fail("DigestAuthenticationProvider.superDigest", superDigest, "expected user:base64sha1");
   }
+  const metricsProvider = get("metricsProvider.className");
+  if (
+    metricsProvider !== undefined && metricsProvider !== PROMETHEUS_PROVIDER &&
+    !NO_HTTP_PROVIDERS.includes(metricsProvider)
+  ) {
+    fail("metricsProvider.className", metricsProvider, `zkd provides ${PROMETHEUS_PROVIDER}`);
+  }
   const globalOutstandingLimit = get("globalOutstandingLimit") !== undefined
     ? intValue("globalOutstandingLimit", get("globalOutstandingLimit")!, 1)
     : 1000;
@@ -284,6 +318,19 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     autopurgePurgeIntervalMs: get("autopurge.purgeInterval") !== undefined
       ? durationMs("autopurge.purgeInterval", get("autopurge.purgeInterval")!, 3600 * 1000)
       : 0,
+    adminServerEnabled: get("admin.enableServer") !== undefined
+      ? boolValue("admin.enableServer", get("admin.enableServer")!)
+      : true,
+    adminServerAddress: get("admin.serverAddress") ?? "0.0.0.0",
+    adminServerPort: get("admin.serverPort") !== undefined
+      ? intValue("admin.serverPort", get("admin.serverPort")!, 0, 65535)
+      : 8080,
+    adminCommandUrl: get("admin.commandURL") ?? "/commands",
+    metricsPrometheusEnabled: metricsProvider === PROMETHEUS_PROVIDER,
+    metricsHttpHost: get("metricsProvider.httpHost") ?? "0.0.0.0",
+    metricsHttpPort: get("metricsProvider.httpPort") !== undefined
+      ? intValue("metricsProvider.httpPort", get("metricsProvider.httpPort")!, 0, 65535)
+      : 7000,
     ensemble: client.ensemble,
     ignored,
     warnings: client.warnings,
@@ -295,4 +342,5 @@ export const DEFAULT_ZOO_CFG = `tickTime=2000
 dataDir=./data
 clientPort=2181
 clientPortAddress=127.0.0.1
+admin.serverAddress=127.0.0.1
 `;

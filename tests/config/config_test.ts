@@ -51,10 +51,8 @@ server.1=127.0.0.1:2888:3888
   assert.equal(c.containerCheckIntervalMs, 500);
   assert.equal(c.superDigest, "super:xQJmxLMiHGwaqBvst5y6rkB6HQs=");
   // initLimit and a single server.N line are read (ensemble.ts): one server runs standalone.
-  assert.deepEqual(c.ignored.map((i) => i.key).sort(), [
-    "admin.enableServer",
-    "authProvider.1",
-  ]);
+  assert.deepEqual(c.ignored.map((i) => i.key).sort(), ["authProvider.1"]);
+  assert.equal(c.adminServerEnabled, false);
   assert.equal(c.ensemble, null);
   assert.equal(
     cfg("dataDir=/d\nclientPort=1\nDigestAuthenticationProvider.superDigest=a:b=").superDigest,

@@ -68,7 +68,8 @@ server.3=zk3.example.com:2888:3888
   assert.deepEqual(c.asked, ["/var/lib/zookeeper"]);
   assert.equal(c.clientPort, 2181);
   assert.equal(c.clientPortAddress, "0.0.0.0");
-  assert.deepEqual(c.ignored.map((i) => i.key), ["admin.enableServer"]);
+  assert.deepEqual(c.ignored.map((i) => i.key), []);
+  assert.equal(c.adminServerEnabled, false);
   assert.deepEqual(c.warnings, []);
   const e = c.ensemble!;
   assert.equal(e.myId, 2);
