@@ -13,6 +13,8 @@ commands:
   start [--config zoo.cfg]   run the server in the foreground (default: embedded
                              standalone config, 127.0.0.1:2181, data under ./data)
   cli [-server host:port]    interactive shell (one-shot: -c "ls /")
+  status [-server h:p,...]   mode, zxid, lag, sessions, znodes of each server (--json,
+                             --admin-port N, --wait s); exit 1 if one is unreachable
   snapshot inspect FILE      summary of a snapshot file (zxid, nodes, biggest subtrees)
   snapshot dump FILE --json  every node and session of a snapshot as JSON
   wal dump DIR               one line per logged txn (DIR: dataLogDir or its version-2)
@@ -32,6 +34,10 @@ export async function main(args: string[]): Promise<number> {
       case "cli": {
         const { runCli } = await import("./cli.ts");
         return await runCli(rest);
+      }
+      case "status": {
+        const { runStatus } = await import("./status.ts");
+        return await runStatus(rest);
       }
       case "snapshot": {
         const { runSnapshot } = await import("./snapshot.ts");
