@@ -151,6 +151,8 @@ function describeTxn(txn: Txn): string {
       return `check ${txn.path} version ${txn.version}`;
     case "error":
       return `error ${errorName(txn.err)}`;
+    case "reconfig":
+      return `reconfig ${dataSize(txn.data)}`;
     case "multi":
       return `multi ${txn.txns.length} ops [${txn.txns.map(describeTxn).join("; ")}]`;
   }

@@ -18,6 +18,13 @@ import { type Random, randomBelow } from "../util/random.ts";
 import type { RaftMessage } from "./messages.ts";
 import { RaftLog } from "./raft_log.ts";
 import { EPOCH_MAX, epochOf } from "./zxid.ts";
+import {
+  isMajority,
+  majorityValue,
+  type Membership,
+  membership,
+  membershipOfConfigText,
+} from "./membership.ts";
 
 export type Role = "follower" | "preCandidate" | "candidate" | "leader" | "observer";
 
@@ -50,6 +57,7 @@ export interface RaftOutput {
 
 export interface RaftOptions {
   id: number;
+  /** The committed membership (a reconfig entry in the log after commitZxid is pending). */
   voters: readonly number[];
   observers: readonly number[];
   /** Ticks without hearing from a leader before a follower campaigns (randomised up to 2x). */
@@ -88,9 +96,17 @@ interface Held {
 export class RaftNode {
   readonly id: number;
   readonly log: RaftLog;
-  readonly voters: ReadonlySet<number>;
-  readonly observers: ReadonlySet<number>;
   readonly #o: RaftOptions;
+  /** The committed membership. */
+  #active: Membership;
+  /**
+   * A reconfig entry in the log that is not committed yet. Until it commits, everything
+   * (commits, elections, check-quorum) needs a majority of both the old and the new voters,
+   * so no two disjoint majorities can decide at any moment (joint consensus, one entry).
+   */
+  #pendingConfig: { zxid: number; members: Membership } | null = null;
+  /** Bumped whenever the membership (active or pending) changes. */
+  #membershipVersion = 0;
   #role: Role;
   #term: number;
   #votedFor: number | null;
@@ -121,19 +137,121 @@ export class RaftNode {
     this.#o = options;
     this.id = options.id;
     this.log = options.log;
-    this.voters = new Set(options.voters);
-    this.observers = new Set(options.observers);
-    assert(
-      this.voters.has(this.id) || this.observers.has(this.id),
-      `member ${this.id} is neither voter nor observer`,
-    );
+    this.#active = membership(options.voters, options.observers);
+    for (const e of this.log.after(options.commitZxid, this.log.length)) this.#noteAppended(e);
     this.#term = options.hardState.term;
     this.#votedFor = options.hardState.votedFor;
     this.#commit = options.commitZxid;
     this.#leaderMatched = options.commitZxid;
     this.#persistedZxid = this.log.lastZxid;
-    this.#role = this.voters.has(this.id) ? "follower" : "observer";
+    this.#role = this.isVoter ? "follower" : "observer";
     this.#resetElectionTimer();
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /** Voters of the newest membership (pending if there is one). */
+  get voters(): ReadonlySet<number> {
+    return (this.#pendingConfig?.members ?? this.#active).voters;
+  }
+
+  get observers(): ReadonlySet<number> {
+    return (this.#pendingConfig?.members ?? this.#active).observers;
+  }
+
+  get activeMembership(): Membership {
+    return this.#active;
+  }
+
+  get pendingMembership(): { zxid: number; members: Membership } | null {
+    return this.#pendingConfig;
+  }
+
+  get membershipVersion(): number {
+    return this.#membershipVersion;
+  }
+
+  /** Everyone the leader replicates to: the committed and the pending members. */
+  #allMembers(): Set<number> {
+    const all = new Set<number>([...this.#active.voters, ...this.#active.observers]);
+    const p = this.#pendingConfig?.members;
+    if (p) { for (const id of [...p.voters, ...p.observers]) all.add(id); }
+    return all;
+  }
+
+  /** `acks` (ids) hold a majority of the committed voters, and of the pending ones. */
+  #hasQuorum(acks: ReadonlySet<number>): boolean {
+    if (!isMajority(this.#active.voters, acks)) return false;
+    const p = this.#pendingConfig;
+    return p === null || isMajority(p.members.voters, acks);
+  }
+
+  #isVoterAnywhere(id: number): boolean {
+    return this.#active.voters.has(id) || (this.#pendingConfig?.members.voters.has(id) ?? false);
+  }
+
+  /** Replaces the committed membership (recovery, or a snapshot from the leader). */
+  setMembership(m: Membership): void {
+    this.#active = m;
+    this.#pendingConfig = null;
+    this.#membershipVersion++;
+    this.#afterMembershipChange();
+  }
+
+  /** A reconfig entry joined the log: it is pending until committed. */
+  #noteAppended(e: TxnEntry): void {
+    if (e.txn.type !== "reconfig") return;
+    const text = new TextDecoder().decode(e.txn.data);
+    this.#pendingConfig = { zxid: e.zxid, members: membershipOfConfigText(text) };
+    this.#membershipVersion++;
+    this.#afterMembershipChange();
+  }
+
+  /** The log lost entries after `zxid`: a pending reconfig among them is gone too. */
+  #noteTruncated(zxid: number): void {
+    if (this.#pendingConfig !== null && this.#pendingConfig.zxid > zxid) {
+      this.#pendingConfig = null;
+      this.#membershipVersion++;
+      this.#afterMembershipChange();
+    }
+  }
+
+  /** The commit point moved: a pending reconfig it covers becomes the membership. */
+  #noteCommitted(): void {
+    const p = this.#pendingConfig;
+    if (p === null || p.zxid > this.#commit) return;
+    this.#active = p.members;
+    this.#pendingConfig = null;
+    this.#membershipVersion++;
+    this.#afterMembershipChange();
+    if (this.#role === "leader" && !this.#active.voters.has(this.id)) {
+      // A leader that removed itself hands over to the best remaining voter and steps down
+      // once that one takes over (or at the next check-quorum, if nobody can).
+      this.transferLeadership();
+    }
+  }
+
+  #afterMembershipChange(): void {
+    if (this.#role === "observer" && this.isVoter) this.#role = "follower";
+    else if (
+      (this.#role === "follower" || this.#role === "preCandidate" || this.#role === "candidate") &&
+      !this.isVoter
+    ) {
+      this.#role = "observer";
+    }
+    if (this.#role !== "leader") return;
+    const all = this.#allMembers();
+    for (const id of [...this.#progress.keys()]) if (!all.has(id)) this.#progress.delete(id);
+    for (const id of all) {
+      if (id === this.id || this.#progress.has(id)) continue;
+      this.#progress.set(id, {
+        match: 0,
+        next: this.log.lastZxid,
+        inflight: 0,
+        recentActive: true,
+        idleTicks: 0,
+      });
+    }
   }
 
   // ------------------------------------------------------------------ state
@@ -156,6 +274,7 @@ export class RaftNode {
   get transferring(): boolean {
     return this.#transferTarget !== null;
   }
+  /** This member votes in the newest membership. */
   get isVoter(): boolean {
     return this.voters.has(this.id);
   }
@@ -173,10 +292,6 @@ export class RaftNode {
       if (this.voters.has(id) && p.match >= this.log.lastZxid) n++;
     }
     return n;
-  }
-
-  #quorum(): number {
-    return Math.floor(this.voters.size / 2) + 1;
   }
 
   // ------------------------------------------------------------------ output
@@ -293,12 +408,12 @@ export class RaftNode {
       // steps down, so a partitioned leader stops serving instead of accepting writes it
       // can never commit.
       this.#electionElapsed = 0;
-      let active = 1;
+      const active = new Set<number>([this.id]);
       for (const [id, p] of this.#progress) {
-        if (this.voters.has(id) && p.recentActive) active++;
+        if (p.recentActive) active.add(id);
         p.recentActive = false;
       }
-      if (active < this.#quorum()) {
+      if (!this.#hasQuorum(active)) {
         this.#becomeFollower(this.#term, null);
         return;
       }
@@ -335,13 +450,17 @@ export class RaftNode {
     this.#leaderId = null;
     this.#resetElectionTimer();
     this.#votes = new Map([[this.id, true]]);
-    if (this.voters.size === 1) {
+    if (this.#hasQuorum(new Set([this.id]))) {
       if (pre) this.#campaign(false, transfer);
       else this.#becomeLeader();
       return;
     }
     const term = pre ? this.#term + 1 : this.#term;
-    for (const v of this.voters) {
+    const voters = new Set([
+      ...this.#active.voters,
+      ...(this.#pendingConfig?.members.voters ?? []),
+    ]);
+    for (const v of voters) {
       if (v === this.id) continue;
       // A real vote request waits for our own vote (term, votedFor) to be on disk.
       (pre ? (m: RaftMessage) => this.#send(m) : (m: RaftMessage) => this.#sendDurable(m))({
@@ -379,7 +498,7 @@ export class RaftNode {
     this.#electionElapsed = 0;
     this.#heartbeatElapsed = 0;
     this.#progress.clear();
-    for (const m of [...this.voters, ...this.observers]) {
+    for (const m of this.#allMembers()) {
       if (m === this.id) continue;
       this.#progress.set(m, {
         match: 0,
@@ -419,7 +538,9 @@ export class RaftNode {
       if (granted && !m.pre) this.#sendDurable(msg);
       else this.#send(msg);
     };
-    if (!this.isVoter) return;
+    // Only voters vote, and only for members that may vote (a removed or not yet added
+    // member must not disrupt the ensemble).
+    if (!this.#isVoterAnywhere(this.id) || !this.#isVoterAnywhere(m.from)) return;
     if (m.pre) {
       const ok = m.term > this.#term && this.#logUpToDate(m.lastZxid) &&
         (m.transfer || !this.#inLease() || this.#role === "preCandidate");
@@ -458,13 +579,16 @@ export class RaftNode {
       return;
     }
     this.#votes.set(m.from, m.granted);
-    let yes = 0;
-    let no = 0;
-    for (const g of this.#votes.values()) g ? yes++ : no++;
-    if (yes >= this.#quorum()) {
+    const yes = new Set<number>();
+    const notNo = new Set<number>([
+      ...this.#active.voters,
+      ...(this.#pendingConfig?.members.voters ?? []),
+    ]);
+    for (const [id, g] of this.#votes) g ? yes.add(id) : notNo.delete(id);
+    if (this.#hasQuorum(yes)) {
       if (m.pre) this.#campaign(false, false);
       else this.#becomeLeader();
-    } else if (no >= this.#quorum()) {
+    } else if (!this.#hasQuorum(notNo)) {
       this.#becomeFollower(this.#term, null);
     }
   }
@@ -544,7 +668,10 @@ export class RaftNode {
   }
 
   #advanceCommit(zxid: number): void {
-    if (zxid > this.#commit) this.#commit = Math.min(zxid, this.log.lastZxid);
+    if (zxid > this.#commit) {
+      this.#commit = Math.min(zxid, this.log.lastZxid);
+      this.#noteCommitted();
+    }
   }
 
   #onAppend(m: Extract<RaftMessage, { type: "append" }>): void {
@@ -585,6 +712,7 @@ export class RaftNode {
       if (this.log.lastZxid > keepUpTo) {
         assert(keepUpTo >= this.#commit, `truncating committed entries after ${keepUpTo}`);
         this.log.truncateAfter(keepUpTo);
+        this.#noteTruncated(keepUpTo);
         if (this.#persistedZxid > keepUpTo) this.#persistedZxid = keepUpTo;
         const b = this.#batch();
         if (b.entries.length > 0 || b.snapshot !== null) {
@@ -600,6 +728,7 @@ export class RaftNode {
       for (let j = i; j < entries.length; j++) {
         this.log.append(entries[j]);
         b.entries.push(entries[j]);
+        this.#noteAppended(entries[j]);
       }
     }
     const matched = entries.length > 0 ? entries[entries.length - 1].zxid : prev;
@@ -624,6 +753,7 @@ export class RaftNode {
     if (m.zxid > this.#commit) {
       this.#seal();
       this.log.reset(m.zxid);
+      this.#noteTruncated(m.zxid);
       this.#commit = m.zxid;
       this.#leaderMatched = m.zxid;
       this.#persistedZxid = Math.min(this.#persistedZxid, m.zxid);
@@ -654,8 +784,13 @@ export class RaftNode {
         epochOf(e.zxid) === this.#term,
         `proposed zxid 0x${e.zxid.toString(16)} not in term ${this.#term}`,
       );
+      assert(
+        e.txn.type !== "reconfig" || this.#pendingConfig === null,
+        "a second reconfig in flight",
+      );
       this.log.append(e);
       b.entries.push(e);
+      this.#noteAppended(e);
     }
     for (const id of this.#progress.keys()) this.#sendAppend(id);
     if (this.#progress.size === 0) this.#maybeCommit();
@@ -706,7 +841,7 @@ export class RaftNode {
       }
       if (p.next < p.match) p.next = p.match;
       if (p.inflight >= (this.#o.inflightMax ?? 64)) p.inflight = 0; // snapshot answered
-      if (this.voters.has(m.from)) this.#maybeCommit();
+      if (this.#isVoterAnywhere(m.from)) this.#maybeCommit();
       if (this.#transferTarget === m.from && p.match >= this.log.lastZxid) {
         this.#send({ type: "timeoutNow", from: this.id, to: m.from, term: this.#term });
       }
@@ -734,15 +869,15 @@ export class RaftNode {
   }
 
   #maybeCommit(): void {
-    const matches: number[] = [];
-    for (const v of this.voters) {
-      matches.push(v === this.id ? this.#persistedZxid : (this.#progress.get(v)?.match ?? 0));
-    }
-    matches.sort((a, b) => b - a);
-    const candidate = matches[this.#quorum() - 1];
+    const matchOf = (v: number) =>
+      v === this.id ? this.#persistedZxid : (this.#progress.get(v)?.match ?? 0);
+    let candidate = majorityValue(this.#active.voters, matchOf);
+    const p = this.#pendingConfig;
+    if (p !== null) candidate = Math.min(candidate, majorityValue(p.members.voters, matchOf));
     if (candidate > this.#commit && epochOf(candidate) === this.#term) {
       this.#commit = candidate;
       this.#commitAdvanced = true;
+      this.#noteCommitted();
     }
   }
 
@@ -755,7 +890,7 @@ export class RaftNode {
     let best: number | null = null;
     let bestMatch = -1;
     for (const [id, p] of this.#progress) {
-      if (this.voters.has(id) && p.match > bestMatch) {
+      if (this.#active.voters.has(id) && p.match > bestMatch) {
         best = id;
         bestMatch = p.match;
       }

@@ -92,6 +92,9 @@ export interface ApplyResult {
   triggers: WatchTrigger[];
 }
 
+/** Where an ensemble's membership lives (ZooDefs.CONFIG_NODE). */
+export const CONFIG_NODE_PATH = "/zookeeper/config";
+
 /** Paths every tree holds and clients may not delete. */
 export const SYSTEM_PATHS: ReadonlySet<string> = new Set([
   "/",
@@ -182,6 +185,13 @@ export class DataTree {
         out.outcomes.push({ err: Err.OK, stat: node.stat() });
         return;
       }
+      case "reconfig":
+        this.#applyOne(
+          { type: "setData", path: CONFIG_NODE_PATH, data: txn.data, version: -1 },
+          entry,
+          out,
+        );
+        return;
       case "setACL": {
         const node = this.nodes.get(txn.path);
         if (node === undefined) {

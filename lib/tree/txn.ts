@@ -25,6 +25,12 @@ export type Txn =
   | { type: "setACL"; path: string; acl: Acl[]; version: number }
   | { type: "check"; path: string; version: number }
   | { type: "error"; err: number }
+  /**
+   * A committed change of ensemble membership: /zookeeper/config gets `data` (the new
+   * configuration in ZooKeeper's text form) with version -1, as ZooKeeper's reconfig
+   * SetDataTxn leaves it.
+   */
+  | { type: "reconfig"; data: Uint8Array }
   | { type: "multi"; txns: Txn[] };
 
 /** A txn with the header fields every log entry carries. */

@@ -53,6 +53,8 @@ export function txnTypeCode(txn: Txn): number {
       return Op.check;
     case "error":
       return Op.error;
+    case "reconfig":
+      return Op.reconfig;
     case "multi":
       return Op.multi;
     default:
@@ -121,6 +123,9 @@ function writeTxnRecord(w: JuteWriter, txn: Txn): void {
     case "error":
       w.int(txn.err);
       return;
+    case "reconfig":
+      w.buffer(txn.data);
+      return;
     case "multi":
       w.int(txn.txns.length);
       for (const sub of txn.txns) {
@@ -170,6 +175,11 @@ function readTxnRecord(r: JuteReader, type: number, depth: number): Txn {
     }
     case Op.error:
       return { type: "error", err: r.int() };
+    case Op.reconfig: {
+      const data = r.buffer();
+      if (data === null) throw new DecodeError("null configuration in a reconfig txn");
+      return { type: "reconfig", data };
+    }
     case Op.multi: {
       if (depth >= MULTI_DEPTH_MAX) throw new DecodeError(`multi nested deeper than ${depth}`);
       const n = readCount(r);

@@ -17,6 +17,22 @@ function entry(zxid: number): TxnEntry {
   return { sessionId: 0n, cxid: 0, zxid, timeMs: 0, txn: { type: "error", err: 0 } };
 }
 
+/** A reconfig entry whose configuration has these voters (and observers). */
+function reconfigEntry(zxid: number, voters: number[], observers: number[] = []): TxnEntry {
+  const lines = [
+    ...voters.map((id) => `server.${id}=127.0.0.1:${2000 + id}:${3000 + id}:participant`),
+    ...observers.map((id) => `server.${id}=127.0.0.1:${2000 + id}:${3000 + id}:observer`),
+    `version=${zxid.toString(16)}`,
+  ];
+  const data = new TextEncoder().encode(lines.join("\n"));
+  return { sessionId: 0n, cxid: 0, zxid, timeMs: 0, txn: { type: "reconfig", data } };
+}
+
+function nextZxid(n: RaftNode): number {
+  const last = n.log.lastZxid;
+  return epochOf(last) === n.term ? last + 1 : makeZxid(n.term, 1);
+}
+
 class Cluster {
   readonly nodes = new Map<number, RaftNode>();
   readonly persisted = new Map<number, PersistBatch[]>();
@@ -26,8 +42,17 @@ class Cluster {
   readonly #pending = new Map<number, PersistBatch[]>();
   snapshots = 0;
 
+  readonly #seed: number;
+
   constructor(voters: number[], observers: number[] = [], seed = 1) {
-    for (const id of [...voters, ...observers]) {
+    this.#seed = seed;
+    for (const id of [...voters, ...observers]) this.addNode(id, voters, observers);
+  }
+
+  /** A member started with its own view of the membership (a joiner lists itself). */
+  addNode(id: number, voters: number[], observers: number[] = []): void {
+    const seed = this.#seed;
+    {
       this.nodes.set(
         id,
         new RaftNode({
@@ -247,4 +272,89 @@ Deno.test("RaftNode observers replicate but never vote, campaign or count toward
   c.tick(100, [4]);
   assert.equal(c.node(4).role, "observer");
   assert.equal(c.node(4).term, c.node(leader).term);
+});
+
+Deno.test("RaftNode reconfig: while a new membership is pending, commits need a majority of the old and of the new voters", () => {
+  const c = new Cluster([1, 2, 3]);
+  c.addNode(4, [1, 2, 3, 4, 5]);
+  c.addNode(5, [1, 2, 3, 4, 5]);
+  const leader = c.electLeader();
+  const n = c.node(leader);
+  const [f1, f2] = [1, 2, 3].filter((id) => id !== leader);
+  // Only the leader and one old follower write to disk: a majority of {1,2,3} but only two
+  // of five, so neither the reconfig nor anything after it may commit.
+  c.holdDisk.add(f2);
+  c.holdDisk.add(4);
+  c.holdDisk.add(5);
+  const r = nextZxid(n);
+  n.propose([reconfigEntry(r, [1, 2, 3, 4, 5])]);
+  c.settle();
+  assert.deepEqual([...n.voters].sort(), [1, 2, 3, 4, 5]);
+  assert.equal(n.pendingMembership?.zxid, r);
+  assert.ok(n.commitZxid < r, "committed on an old majority alone");
+  c.holdDisk.delete(4); // leader, f1, 4: majority of both
+  c.settle();
+  assert.equal(n.commitZxid, r);
+  assert.equal(n.pendingMembership, null);
+  assert.deepEqual([...n.activeMembership.voters].sort(), [1, 2, 3, 4, 5]);
+  assert.ok(n.progress().has(5), "the leader replicates to every new member");
+  c.holdDisk.clear();
+  c.tick(4);
+  assert.equal(c.node(5).commitZxid, r);
+  assert.equal(c.node(f1).activeMembership.voters.size, 5);
+});
+
+Deno.test("RaftNode reconfig: a leader that removes itself hands over and stops leading", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const n = c.node(leader);
+  const rest = [1, 2, 3].filter((id) => id !== leader);
+  n.propose([reconfigEntry(nextZxid(n), rest)]);
+  c.settle();
+  c.tick(30);
+  const leaders = c.leaders();
+  assert.equal(leaders.length, 1);
+  assert.ok(rest.includes(leaders[0]), `leader ${leaders[0]} is not among the remaining voters`);
+  assert.equal(n.isVoter, false);
+  assert.notEqual(n.role, "leader");
+  // The removed member never campaigns again.
+  c.isolate(leader);
+  const term = n.term;
+  c.tick(60, [leader]);
+  assert.equal(n.term, term);
+});
+
+Deno.test("RaftNode reconfig: a pending membership that a new leader truncates is forgotten", () => {
+  const c = new Cluster([1, 2, 3]);
+  const leader = c.electLeader();
+  const n = c.node(leader);
+  c.isolate(leader);
+  n.propose([reconfigEntry(nextZxid(n), [1, 2, 3], [])]);
+  n.propose([entry(nextZxid(n))]);
+  assert.notEqual(n.pendingMembership, null);
+  c.tick(40, [1, 2, 3].filter((id) => id !== leader));
+  const newLeader = c.leaders().find((id) => id !== leader)!;
+  c.propose(newLeader, 1);
+  c.isolate(leader, false);
+  c.tick(10);
+  assert.equal(n.pendingMembership, null);
+  assert.equal(n.role, "follower");
+});
+
+Deno.test("RaftNode reconfig: an observer promoted to participant votes, and a demoted participant stops", () => {
+  const c = new Cluster([1, 2, 3], [4]);
+  const leader = c.electLeader();
+  const n = c.node(leader);
+  const demoted = [1, 2, 3].find((id) => id !== leader)!;
+  const voters = [1, 2, 3, 4].filter((id) => id !== demoted);
+  n.propose([reconfigEntry(nextZxid(n), voters, [demoted])]);
+  c.settle();
+  c.tick(4);
+  assert.equal(c.node(4).role, "follower");
+  assert.equal(c.node(4).isVoter, true);
+  assert.equal(c.node(demoted).role, "observer");
+  // The new voters alone keep the ensemble going when the demoted member is gone.
+  c.isolate(demoted);
+  const zxids = c.propose(leader, 2);
+  assert.equal(n.commitZxid, zxids[1]);
 });
