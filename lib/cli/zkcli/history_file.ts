@@ -66,8 +66,12 @@ export class HistoryFile {
     return this.#lines;
   }
 
-  /** Records an entered line (not an empty one, nor a repeat of the one before). */
-  add(line: string): void {
+  /**
+   * Records an entered line (not an empty one, nor a repeat of the one before), without the
+   * trailing blanks a Tab completion leaves.
+   */
+  add(entered: string): void {
+    const line = entered.trimEnd();
     if (line.trim() === "" || line === this.#lines.at(-1)) return;
     this.#lines.push(line);
     if (this.#lines.length > HISTORY_LINES_MAX) this.#lines.shift();
