@@ -19,7 +19,10 @@ function freePort(): number {
   return port;
 }
 
-async function run(bin: string, args: string[]): Promise<{ code: number; out: string }> {
+async function run(
+  bin: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; out: string }> {
   const r = await new Deno.Command(bin, {
     args,
     stdout: "piped",
@@ -28,7 +31,8 @@ async function run(bin: string, args: string[]): Promise<{ code: number; out: st
     signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
   }).output();
   const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  const stdout = dec.decode(r.stdout);
+  return { code: r.code, stdout, out: stdout + dec.decode(r.stderr) };
 }
 
 export async function smoke(bin: string, log: (line: string) => void): Promise<boolean> {
@@ -48,7 +52,7 @@ export async function smoke(bin: string, log: (line: string) => void): Promise<b
   const serverLog = `${dir}/server.log`;
   try {
     const v = await run(bin, ["version"]);
-    if (!check(v.code === 0 && /^zkd \d/.test(v.out), "zkd version", v.out)) return false;
+    if (!check(v.code === 0 && /^zkd \d/.test(v.stdout), "zkd version", v.out)) return false;
 
     const logFile = await Deno.open(serverLog, { write: true, create: true });
     server = new Deno.Command(bin, {
@@ -70,7 +74,7 @@ export async function smoke(bin: string, log: (line: string) => void): Promise<b
       "20",
     ]);
     if (
-      !check(st.code === 0 && /standalone.*http/.test(st.out), "zkd status (admin API)", st.out)
+      !check(st.code === 0 && /standalone.*http/.test(st.stdout), "zkd status (admin API)", st.out)
     ) {
       return false;
     }
@@ -84,7 +88,7 @@ export async function smoke(bin: string, log: (line: string) => void): Promise<b
     ]);
     if (!check(create.code === 0, "zkd cli create /smoke", create.out)) return false;
     const get = await run(bin, ["cli", "-server", `127.0.0.1:${port}`, "-c", "get /smoke"]);
-    if (!check(get.code === 0 && get.out.trim() === "hello", "zkd cli get /smoke", get.out)) {
+    if (!check(get.code === 0 && get.stdout.trim() === "hello", "zkd cli get /smoke", get.out)) {
       return false;
     }
 
