@@ -145,8 +145,21 @@ export async function executeWords(
     if (n < command.argsMin || n > (command.argsMax ?? Infinity)) {
       throw new CliParseError(usageLine(command));
     }
-    const ctx = { shell, zk: zk!, args: parsed.args, opts: parsed.options, signal };
-    await untilInterrupted(command.run(ctx), command.endsOnInterrupt ? undefined : signal);
+    let abandoned = false;
+    const ctx = {
+      shell: muffled(shell, () => abandoned),
+      zk: zk!,
+      args: parsed.args,
+      opts: parsed.options,
+      signal,
+    };
+    try {
+      await untilInterrupted(command.run(ctx), command.endsOnInterrupt ? undefined : signal);
+    } catch (e) {
+      // An interrupted command may still finish later; what it would print then is noise.
+      if (e instanceof Interrupted) abandoned = true;
+      throw e;
+    }
     return true;
   } catch (e) {
     for (const line of errorLines(e)) report(shell, line, e);
@@ -172,6 +185,50 @@ function untilInterrupted(work: Promise<void>, signal: AbortSignal | undefined):
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** `shell` for one command: what it prints after `silenced()` turns true is dropped. */
+function muffled(shell: Shell, silenced: () => boolean): Shell {
+  return {
+    get zk() {
+      return shell.zk;
+    },
+    set zk(zk) {
+      shell.zk = zk;
+    },
+    get host() {
+      return shell.host;
+    },
+    set host(host) {
+      shell.host = host;
+    },
+    get printWatches() {
+      return shell.printWatches;
+    },
+    set printWatches(on) {
+      shell.printWatches = on;
+    },
+    get quitRequested() {
+      return shell.quitRequested;
+    },
+    set quitRequested(quit) {
+      shell.quitRequested = quit;
+    },
+    json: shell.json,
+    isTerminal: shell.isTerminal,
+    history: shell.history,
+    get commandCount() {
+      return shell.commandCount;
+    },
+    out: (line) => {
+      if (!silenced()) shell.out(line);
+    },
+    err: (line) => {
+      if (!silenced()) shell.err(line);
+    },
+    connect: (host) => shell.connect(host),
+    executeLine: (line) => shell.executeLine(line),
+  };
 }
 
 function report(shell: Shell, line: string, e: unknown): void {

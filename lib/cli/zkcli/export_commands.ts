@@ -41,6 +41,14 @@ const NODES_IN_FLIGHT_MAX = 32;
 /** Creates in flight during import. */
 const CREATES_IN_FLIGHT_MAX = 128;
 
+/** A file error in a few words (Deno's own messages repeat the path and the syscall). */
+function fileProblem(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
 interface Fetched {
   node: ExportedNode;
   children: string[];
@@ -128,7 +136,7 @@ export const exportCommand: Command = {
     try {
       await Deno.writeTextFile(file, JSON.stringify(doc, null, 2) + "\n");
     } catch (e) {
-      throw new CommandError(`cannot write ${file}: ${(e as Error).message}`);
+      throw new CommandError(`cannot write ${file}: ${fileProblem(e)}`);
     }
     emit(shell, { path, file, nodes: nodes.length }, () => [
       `Exported ${nodes.length} node${nodes.length === 1 ? "" : "s"} under ${path} to ${file}`,
@@ -186,7 +194,7 @@ export const importCommand: Command = {
     try {
       text = await Deno.readTextFile(file);
     } catch (e) {
-      throw new CommandError(`cannot read ${file}: ${(e as Error).message}`);
+      throw new CommandError(`cannot read ${file}: ${fileProblem(e)}`);
     }
     let doc: ExportDocument;
     try {
