@@ -70,105 +70,113 @@ if (!haveTmux) {
       await zk.create("/app/locks");
     });
     const home = await Deno.makeTempDir({ prefix: "zkd-cli-home-" });
-    const t = await openShell(cs, home);
     try {
-      await expectLine(t, cs, 0, "", "first prompt");
-      await t.type("ls /app");
-      await t.press("Enter");
-      await t.waitFor("ls output", (s) => s.includes("[config-extra, config-main, locks]"));
-      await expectLine(t, cs, 1, "", "prompt 1");
-
-      // A command name, then a path that has children ("/"), then a leaf (" ").
-      await t.type("getAllCh");
-      await t.press("Tab");
-      await expectLine(t, cs, 1, "getAllChildrenNumber ", "command completed");
-      await t.type("/ap");
-      await t.press("Tab");
-      await expectLine(t, cs, 1, "getAllChildrenNumber /app/", "path completed to a parent");
-      await t.type("lo");
-      await t.press("Tab");
-      await expectLine(t, cs, 1, "getAllChildrenNumber /app/locks ", "path completed to a leaf");
-      await t.press("Enter");
-      await expectLine(t, cs, 2, "", "prompt 2");
-      assert.equal((await t.screen()).split("\n").at(-2), "0");
-
-      // Ambiguous: completed as far as the names agree, then listed on the next Tab.
-      await t.type("get /app/con");
-      await t.press("Tab");
-      await expectLine(t, cs, 2, "get /app/config-", "common prefix");
-      await t.press("Tab");
-      await t.waitFor("listed candidates", (s) => s.includes("config-extra  config-main"));
-      await expectLine(t, cs, 2, "get /app/config-", "line kept under the list");
-      await t.type("m");
-      await t.press("Tab");
-      await expectLine(t, cs, 2, "get /app/config-main ", "unique completion");
-      await t.press("Enter");
-      await expectLine(t, cs, 3, "", "prompt 3");
-      assert.equal((await t.screen()).split("\n").at(-2), "main");
-
-      // Editing keys: Backspace, Ctrl-A, Ctrl-E, Left, Ctrl-U.
-      await t.type("et /app/config-extraZZ");
-      await t.press("BSpace", "BSpace", "C-a");
-      await t.type("g");
-      await t.press("C-e", "Left", "Left");
-      await t.type("#");
-      await expectLine(t, cs, 3, "get /app/config-ext#ra", "edited in the middle");
-      await t.press("BSpace", "C-e");
-      await t.press("Enter");
-      await expectLine(t, cs, 4, "", "prompt 4");
-      assert.equal((await t.screen()).split("\n").at(-2), "extra");
-      await t.type("garbage");
-      await t.press("C-u");
-      await expectLine(t, cs, 4, "", "Ctrl-U cleared the line");
-
-      // Ctrl-C drops the line being typed and starts a fresh prompt.
-      await t.type("half typed");
-      await t.press("C-c");
-      await t.waitFor("^C line", (s) => s.includes(prompt(cs, 4) + "half typed^C"));
-      await expectLine(t, cs, 4, "", "fresh prompt after Ctrl-C");
-
-      // Up walks back through the history; Enter runs the recalled line.
-      await t.press("Up");
-      await expectLine(t, cs, 4, "get /app/config-extra", "last line recalled");
-      await t.press("Up", "Up");
-      await expectLine(t, cs, 4, "getAllChildrenNumber /app/locks", "older line recalled");
-      await t.press("Down");
-      await expectLine(t, cs, 4, "get /app/config-main", "Down moves forward");
-      await t.press("Enter");
-      await expectLine(t, cs, 5, "", "prompt 5");
-      assert.equal(count(await t.screen(), "\nmain\n"), 2);
-
-      // Ctrl-D on an empty line ends the shell; the last command succeeded.
-      await t.press("C-d");
-      assert.equal(await t.waitForExit(), 0);
+      await editAndRecall(cs, home);
     } finally {
-      await t.close();
-    }
-
-    const history = await Deno.readTextFile(`${home}/.zkd_history`);
-    assert.deepEqual(history.trimEnd().split("\n"), [
-      "ls /app",
-      "getAllChildrenNumber /app/locks",
-      "get /app/config-main",
-      "get /app/config-extra",
-      "get /app/config-main",
-    ]);
-
-    // A new session starts with the old one's history.
-    const again = await openShell(cs, home);
-    try {
-      await expectLine(again, cs, 0, "", "second session's prompt");
-      await again.press("Up");
-      await expectLine(again, cs, 0, "get /app/config-main", "history from the last session");
-      await again.press("C-u");
-      await again.type("quit");
-      await again.press("Enter");
-      assert.equal(await again.waitForExit(), 0);
-    } finally {
-      await again.close();
       await Deno.remove(home, { recursive: true });
     }
   });
+}
+
+/** The editing test's two sessions, sharing `home`. */
+async function editAndRecall(cs: string, home: string): Promise<void> {
+  const t = await openShell(cs, home);
+  try {
+    await expectLine(t, cs, 0, "", "first prompt");
+    await t.type("ls /app");
+    await t.press("Enter");
+    await t.waitFor("ls output", (s) => s.includes("[config-extra, config-main, locks]"));
+    await expectLine(t, cs, 1, "", "prompt 1");
+
+    // A command name, then a path that has children ("/"), then a leaf (" ").
+    await t.type("getAllCh");
+    await t.press("Tab");
+    await expectLine(t, cs, 1, "getAllChildrenNumber ", "command completed");
+    await t.type("/ap");
+    await t.press("Tab");
+    await expectLine(t, cs, 1, "getAllChildrenNumber /app/", "path completed to a parent");
+    await t.type("lo");
+    await t.press("Tab");
+    await expectLine(t, cs, 1, "getAllChildrenNumber /app/locks ", "path completed to a leaf");
+    await t.press("Enter");
+    await expectLine(t, cs, 2, "", "prompt 2");
+    assert.equal((await t.screen()).split("\n").at(-2), "0");
+
+    // Ambiguous: completed as far as the names agree, then listed on the next Tab.
+    await t.type("get /app/con");
+    await t.press("Tab");
+    await expectLine(t, cs, 2, "get /app/config-", "common prefix");
+    await t.press("Tab");
+    await t.waitFor("listed candidates", (s) => s.includes("config-extra  config-main"));
+    await expectLine(t, cs, 2, "get /app/config-", "line kept under the list");
+    await t.type("m");
+    await t.press("Tab");
+    await expectLine(t, cs, 2, "get /app/config-main ", "unique completion");
+    await t.press("Enter");
+    await expectLine(t, cs, 3, "", "prompt 3");
+    assert.equal((await t.screen()).split("\n").at(-2), "main");
+
+    // Editing keys: Backspace, Ctrl-A, Ctrl-E, Left, Ctrl-U.
+    await t.type("et /app/config-extraZZ");
+    await t.press("BSpace", "BSpace", "C-a");
+    await t.type("g");
+    await t.press("C-e", "Left", "Left");
+    await t.type("#");
+    await expectLine(t, cs, 3, "get /app/config-ext#ra", "edited in the middle");
+    await t.press("BSpace", "C-e");
+    await t.press("Enter");
+    await expectLine(t, cs, 4, "", "prompt 4");
+    assert.equal((await t.screen()).split("\n").at(-2), "extra");
+    await t.type("garbage");
+    await t.press("C-u");
+    await expectLine(t, cs, 4, "", "Ctrl-U cleared the line");
+
+    // Ctrl-C drops the line being typed and starts a fresh prompt.
+    await t.type("half typed");
+    await t.press("C-c");
+    await t.waitFor("^C line", (s) => s.includes(prompt(cs, 4) + "half typed^C"));
+    await expectLine(t, cs, 4, "", "fresh prompt after Ctrl-C");
+
+    // Up walks back through the history; Enter runs the recalled line.
+    await t.press("Up");
+    await expectLine(t, cs, 4, "get /app/config-extra", "last line recalled");
+    await t.press("Up", "Up");
+    await expectLine(t, cs, 4, "getAllChildrenNumber /app/locks", "older line recalled");
+    await t.press("Down");
+    await expectLine(t, cs, 4, "get /app/config-main", "Down moves forward");
+    await t.press("Enter");
+    await expectLine(t, cs, 5, "", "prompt 5");
+    assert.equal(count(await t.screen(), "\nmain\n"), 2);
+
+    // Ctrl-D on an empty line ends the shell; the last command succeeded.
+    await t.press("C-d");
+    assert.equal(await t.waitForExit(), 0);
+  } finally {
+    await t.close();
+  }
+
+  const history = await Deno.readTextFile(`${home}/.zkd_history`);
+  assert.deepEqual(history.trimEnd().split("\n"), [
+    "ls /app",
+    "getAllChildrenNumber /app/locks",
+    "get /app/config-main",
+    "get /app/config-extra",
+    "get /app/config-main",
+  ]);
+
+  // A new session starts with the old one's history.
+  const again = await openShell(cs, home);
+  try {
+    await expectLine(again, cs, 0, "", "second session's prompt");
+    await again.press("Up");
+    await expectLine(again, cs, 0, "get /app/config-main", "history from the last session");
+    await again.press("C-u");
+    await again.type("quit");
+    await again.press("Enter");
+    assert.equal(await again.waitForExit(), 0);
+  } finally {
+    await again.close();
+  }
 }
 
 const WATCHING = "zkd cli in a terminal: notifications above the typed line, watch until Ctrl-C";
