@@ -36,7 +36,17 @@ export function loadConfig(path: string | undefined): Config {
       throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
     }
   }
-  return buildConfig(parseProperties(text), { readMyId });
+  return buildConfig(parseProperties(text), { readMyId, readConfigFile });
+}
+
+/** The text of a file zoo.cfg names (its dynamicConfigFile), or null if there is none. */
+function readConfigFile(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** The text of `<dataDir>/myid` (ZooKeeper's server id file), or null if there is none. */

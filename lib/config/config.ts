@@ -185,6 +185,12 @@ export interface ConfigDefaults {
    * config has server.N lines. The shell reads the file (start.ts); default: no file.
    */
   readMyId?: (dataDir: string) => string | null;
+  /**
+   * The text of a file the config names (the dynamicConfigFile), or null when it does not
+   * exist; called only when zoo.cfg sets dynamicConfigFile. The shell reads the file
+   * (start.ts); default: no file.
+   */
+  readConfigFile?: (path: string) => string | null;
 }
 
 /**
@@ -222,6 +228,7 @@ export function buildConfig(props: Map<string, string>, defaults: ConfigDefaults
     get,
     dataDir,
     readMyId: defaults.readMyId ?? (() => null),
+    readConfigFile: defaults.readConfigFile ?? (() => null),
     clientPort: clientPortText === undefined
       ? null
       : intValue("clientPort", clientPortText, 1, 65535),

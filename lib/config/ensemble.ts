@@ -23,18 +23,28 @@
  * client port when clientPort is absent); a peerType that disagrees with the server list is a
  * warning and the list wins; an even number of participants, or fewer than three, is a
  * warning. Stricter than ZooKeeper, because each would start a broken ensemble: the same id
- * twice (server.1 and server.01), the same host:port used twice, server lines in a
- * dynamicConfigFile (zkd does not read it; without the lines it would run standalone) and
- * hierarchical quorums (group.N, weight.N), multiple addresses per server (`a|b`).
+ * twice (server.1 and server.01), the same host:port used twice, hierarchical quorums
+ * (group.N, weight.N), multiple addresses per server (`a|b`).
  * Host names are compared as written: zkd does not resolve them here.
+ *
+ * `dynamicConfigFile=PATH` (ZooKeeper 3.5+, written by reconfig): the membership comes from
+ * that file instead, and zoo.cfg must then hold no server.N, group* or weight* key (ZooKeeper:
+ * "must be in a separate dynamic config file"). The file holds only server.N lines (group* and
+ * weight* too in ZooKeeper; zkd refuses them as above); any other key is an error, `version`
+ * included: the version is the hex suffix of the file name (`zoo.cfg.dynamic.100000000` ->
+ * 0x100000000; a name without a hex suffix means version 0), as QuorumPeerConfig
+ * .getVersionFromFilename reads it. The path is used as written (relative to the working
+ * directory, as Java opens it); the shell reads the file (the `readConfigFile` callback).
+ * Without a dynamic file the version is 0, or the hex `version=` key of zoo.cfg when it has
+ * one (QuorumMaj reads it from the static file too).
  *
  * `readonlymode.enabled` is a JVM system property in ZooKeeper; zkd also accepts it as a
  * zoo.cfg key (either spelling, with or without the `zookeeper.` prefix).
  */
 
-// config.ts imports this module too: use ConfigError only inside functions, never at the top
-// level, so the cycle is harmless whichever module loads first.
-import { ConfigError } from "./config.ts";
+// config.ts imports this module too: use ConfigError and parseProperties only inside
+// functions, never at the top level, so the cycle is harmless whichever module loads first.
+import { ConfigError, parseProperties } from "./config.ts";
 
 export type MemberRole = "participant" | "observer";
 
@@ -55,6 +65,12 @@ export interface EnsembleMember {
    */
   readonly clientAddress: string | null;
   readonly clientPort: number | null;
+  /**
+   * True when the client address was not on the server's line but comes from zoo.cfg's
+   * clientPortAddress/clientPort (only ever this server's own entry: ZooKeeper's
+   * isClientAddrFromStatic). /zookeeper/config then shows the line without a client part.
+   */
+  readonly clientAddressFromStatic: boolean;
 }
 
 export interface EnsembleConfig {
@@ -72,6 +88,14 @@ export interface EnsembleConfig {
   readonly readOnlyModeEnabled: boolean;
   /** Listen for quorum and election traffic on all addresses, not only `host`. */
   readonly quorumListenOnAllIPs: boolean;
+  /**
+   * The configuration's version (ZooKeeper's QuorumVerifier version, a zxid once a
+   * configuration has been committed): the hex suffix of the dynamic config file's name, or
+   * zoo.cfg's `version=` key, or 0 for a purely static config.
+   */
+  readonly configVersion: number;
+  /** The dynamicConfigFile the members were read from (as written in zoo.cfg), or null. */
+  readonly dynamicConfigFile: string | null;
 }
 
 /** The zoo.cfg keys this module reads besides server.N (zookeeper.-prefixed spellings too). */
@@ -84,6 +108,7 @@ export const ENSEMBLE_KEYS: readonly string[] = [
   "readonlymode.enabled",
   "standaloneEnabled",
   "dynamicConfigFile",
+  "version",
 ];
 
 export interface EnsembleInput {
@@ -97,6 +122,8 @@ export interface EnsembleInput {
   readonly dataDir: string;
   /** The text of `dataDir/myid`, or null when there is no such file. */
   readonly readMyId: (dataDir: string) => string | null;
+  /** The text of the file at `path` (the dynamicConfigFile), or null when it does not exist. */
+  readonly readConfigFile: (path: string) => string | null;
   /** clientPort and clientPortAddress as set in the file (null: not set). */
   readonly clientPort: number | null;
   readonly clientPortAddress: string | null;
@@ -213,7 +240,61 @@ export function parseServerLine(key: string, value: string): EnsembleMember {
       : "0.0.0.0";
     clientPort = port(key, value, cp[cp.length - 1], "client");
   }
-  return Object.freeze({ id, host, quorumPort, electionPort, role, clientAddress, clientPort });
+  return Object.freeze({
+    id,
+    host,
+    quorumPort,
+    electionPort,
+    role,
+    clientAddress,
+    clientPort,
+    clientAddressFromStatic: false,
+  });
+}
+
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/** Java's Long.parseLong(text, 16), or null where it throws NumberFormatException. */
+function javaParseHexLong(text: string): bigint | null {
+  const m = /^([+-]?)([0-9A-Fa-f]+)$/.exec(text);
+  if (m === null) return null;
+  const magnitude = BigInt("0x" + m[2]);
+  const n = m[1] === "-" ? -magnitude : magnitude;
+  return n < LONG_MIN || n > LONG_MAX ? null : n;
+}
+
+function versionNumber(n: bigint, why: (reason: string) => never): number {
+  if (n < 0n) why("a negative version");
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) why("above 2^53-1, the largest zkd supports");
+  return Number(n);
+}
+
+/**
+ * A configuration version as QuorumMaj reads the `version=` key: hex (Long.parseLong(v, 16)).
+ * `key` names the key in the error.
+ */
+export function parseConfigVersion(key: string, value: string): number {
+  const n = javaParseHexLong(value.trim());
+  if (n === null) fail(key, value, "not a hexadecimal version");
+  return versionNumber(n, (reason) => fail(key, value, reason));
+}
+
+/**
+ * The version a dynamic config file's name carries, as QuorumPeerConfig.getVersionFromFilename
+ * reads it: whatever follows the path's last '.', in hex (`zoo.cfg.dynamic.100000000` ->
+ * 0x100000000). No '.' or no hex number there (`zoo.cfg.dynamic`) means version 0; so does any
+ * hex-looking suffix (`zoo.dyn.bad` is version 0xbad). A negative suffix (`-1`) fails in
+ * ZooKeeper (its hex string does not parse back) and here.
+ */
+export function versionFromFileName(path: string): number {
+  const n = javaParseHexLong(path.slice(path.lastIndexOf(".") + 1));
+  if (n === null || path.lastIndexOf(".") < 0) return 0;
+  return versionNumber(n, (reason) => {
+    throw new ConfigError(
+      `dynamic config file ${path}: the version in its name is ${reason}`,
+    );
+  });
 }
 
 function boolValue(key: string, value: string): boolean {
@@ -285,14 +366,6 @@ export function buildEnsemble(input: EnsembleInput): EnsembleResult {
   const warnings: string[] = [];
   const get = input.get;
 
-  const dynamicConfigFile = get("dynamicConfigFile");
-  if (dynamicConfigFile !== undefined) {
-    fail(
-      "dynamicConfigFile",
-      dynamicConfigFile,
-      "zkd does not read dynamic config files; put the server.N lines in zoo.cfg",
-    );
-  }
   const electionAlg = get("electionAlg");
   if (electionAlg !== undefined && electionAlg.trim() !== "3") {
     fail("electionAlg", electionAlg, "only 3 is supported");
@@ -316,25 +389,167 @@ export function buildEnsemble(input: EnsembleInput): EnsembleResult {
   const initLimit = ticks("initLimit", get("initLimit"));
   const syncLimit = ticks("syncLimit", get("syncLimit"));
 
+  // The membership: server.N lines of zoo.cfg, or of the dynamic config file it names.
+  const dynamicConfigFile = get("dynamicConfigFile") ?? null;
+  let lines = input.lines;
+  let configVersion = 0;
+  if (dynamicConfigFile !== null) {
+    ({ lines, configVersion } = readDynamicConfig(dynamicConfigFile, input));
+    if (get("version") !== undefined) {
+      warnings.push(
+        `version=${get("version")} in zoo.cfg is ignored: the version comes from the name of ` +
+          `the dynamic config file ${dynamicConfigFile}`,
+      );
+    }
+  } else if (get("version") !== undefined) {
+    configVersion = parseConfigVersion("version", get("version")!);
+  }
+  // Errors about the members name the dynamic config file they came from.
+  const inFile = <T>(f: () => T): T => {
+    if (dynamicConfigFile === null) return f();
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new ConfigError(`${e.message} in dynamic config file ${dynamicConfigFile}`);
+    }
+  };
+
   // The server lines, each id once.
   const lineOf = new Map<number, string>();
   const byId = new Map<number, EnsembleMember>();
-  for (const [key, value] of input.lines) {
-    if (!key.startsWith("server.")) {
-      fail(key, value, "hierarchical quorums (group.N, weight.N) are not supported");
+  inFile(() => {
+    for (const [key, value] of lines) {
+      if (!key.startsWith("server.")) {
+        fail(key, value, "hierarchical quorums (group.N, weight.N) are not supported");
+      }
+      const member = parseServerLine(key, value);
+      if (byId.has(member.id)) {
+        fail(key, value, `server id ${member.id} is defined twice`);
+      }
+      byId.set(member.id, member);
+      lineOf.set(member.id, value);
     }
-    const member = parseServerLine(key, value);
-    if (byId.has(member.id)) {
-      fail(key, value, `server id ${member.id} is defined twice`);
-    }
-    byId.set(member.id, member);
-    lineOf.set(member.id, value);
-  }
+  });
   let members = [...byId.values()].sort((a, b) => a.id - b.id);
   const participants = members.filter((m) => m.role === "participant").length;
-  const observers = members.length - participants;
 
   // QuorumPeerConfig.parseDynamicConfig and isDistributed().
+  inFile(() => checkParticipants(members, participants, standaloneEnabled, get, warnings));
+  const distributed = participants > 0 && (!standaloneEnabled || participants > 1);
+
+  // dataDir/myid: read when there are server lines (ZooKeeper reads it whenever it exists).
+  let myId: number | null = null;
+  if (members.length > 0) {
+    const text = input.readMyId(input.dataDir);
+    if (text !== null) myId = parseMyId(text, `${input.dataDir}/myid`);
+  }
+
+  // QuorumPeerConfig.setupClientPort: the own line's client part wins, and must agree.
+  let clientPort = input.clientPort;
+  if (clientPort === null && input.clientPortAddress !== null) {
+    fail("clientPortAddress", input.clientPortAddress, "clientPort is not set");
+  }
+  let clientPortAddress = input.clientPortAddress ?? "0.0.0.0";
+  const own = myId === null ? undefined : byId.get(myId);
+  if (own !== undefined && own.clientPort !== null) {
+    if (clientPort !== null) {
+      const agrees = isWildcard(clientPortAddress)
+        ? clientPort === own.clientPort
+        : clientPortAddress === own.clientAddress && clientPort === own.clientPort;
+      if (!agrees) {
+        inFile(() =>
+          fail(
+            `server.${own.id}`,
+            lineOf.get(own.id)!,
+            `its client address ${own.clientAddress}:${own.clientPort} differs from ` +
+              `clientPortAddress/clientPort ${clientPortAddress}:${clientPort}`,
+          )
+        );
+      }
+    }
+    clientPort = own.clientPort;
+    clientPortAddress = own.clientAddress!;
+  } else if (own !== undefined) {
+    // ZooKeeper fills the own entry from the static keys and marks it isClientAddrFromStatic
+    // (even when there is no clientPort either).
+    const filled: EnsembleMember = Object.freeze({
+      ...own,
+      clientAddress: clientPort === null ? null : clientPortAddress,
+      clientPort,
+      clientAddressFromStatic: true,
+    });
+    byId.set(own.id, filled);
+    members = members.map((m) => m.id === own.id ? filled : m);
+  }
+
+  if (!distributed) {
+    return { ensemble: null, clientPort, clientPortAddress, warnings };
+  }
+
+  // QuorumPeerConfig.checkValidity and QuorumPeer.start.
+  if (initLimit === null) throw new ConfigError("initLimit is not set (required for an ensemble)");
+  if (syncLimit === null) throw new ConfigError("syncLimit is not set (required for an ensemble)");
+  if (myId === null) {
+    throw new ConfigError(
+      `myid file is missing: ${input.dataDir}/myid must hold this server's id (one of ${
+        members.map((m) => m.id).join(", ")
+      })`,
+    );
+  }
+  const self = inFile(() =>
+    byId.get(myId!) ?? fail(
+      "myid",
+      String(myId),
+      `from ${input.dataDir}/myid: there is no server.${myId} line (servers: ${
+        members.map((m) => m.id).join(", ")
+      })`,
+    )
+  );
+  inFile(() => checkAddresses(members, lineOf));
+  if (peerType !== null && peerType !== self.role) {
+    warnings.push(
+      `peerType=${peerType} does not match server.${myId}'s role ${self.role}: ` +
+        `using the server list's role, as ZooKeeper does`,
+    );
+  }
+  if (participants <= 2) {
+    warnings.push(
+      `the ensemble has ${participants} participant(s): no server failure will be tolerated; ` +
+        `use at least 3`,
+    );
+  } else if (participants % 2 === 0) {
+    warnings.push(
+      `the ensemble has ${participants} participants: an even number tolerates no more ` +
+        `failures than ${participants - 1}; consider an odd number`,
+    );
+  }
+  const ensemble: EnsembleConfig = Object.freeze({
+    members: Object.freeze(members),
+    myId,
+    self,
+    initLimitTicks: initLimit,
+    syncLimitTicks: syncLimit,
+    readOnlyModeEnabled,
+    quorumListenOnAllIPs,
+    configVersion,
+    dynamicConfigFile,
+  });
+  return { ensemble, clientPort, clientPortAddress, warnings };
+}
+
+/**
+ * QuorumPeerConfig.parseDynamicConfig's rules on the number of participants and observers
+ * (isDistributed() follows from the same numbers).
+ */
+function checkParticipants(
+  members: readonly EnsembleMember[],
+  participants: number,
+  standaloneEnabled: boolean,
+  get: (key: string) => string | undefined,
+  warnings: string[],
+): void {
+  const observers = members.length - participants;
   if (participants === 0) {
     if (!standaloneEnabled) {
       fail(
@@ -361,94 +576,42 @@ export function buildEnsemble(input: EnsembleInput): EnsembleResult {
       "only one server.N line: running standalone, as ZooKeeper does with standaloneEnabled=true",
     );
   }
-  const distributed = participants > 0 && (!standaloneEnabled || participants > 1);
+}
 
-  // dataDir/myid: read when there are server lines (ZooKeeper reads it whenever it exists).
-  let myId: number | null = null;
-  if (members.length > 0) {
-    const text = input.readMyId(input.dataDir);
-    if (text !== null) myId = parseMyId(text, `${input.dataDir}/myid`);
-  }
-
-  // QuorumPeerConfig.setupClientPort: the own line's client part wins, and must agree.
-  let clientPort = input.clientPort;
-  if (clientPort === null && input.clientPortAddress !== null) {
-    fail("clientPortAddress", input.clientPortAddress, "clientPort is not set");
-  }
-  let clientPortAddress = input.clientPortAddress ?? "0.0.0.0";
-  const own = myId === null ? undefined : byId.get(myId);
-  if (own !== undefined && own.clientPort !== null) {
-    if (clientPort !== null) {
-      const agrees = isWildcard(clientPortAddress)
-        ? clientPort === own.clientPort
-        : clientPortAddress === own.clientAddress && clientPort === own.clientPort;
-      if (!agrees) {
-        fail(
-          `server.${own.id}`,
-          lineOf.get(own.id)!,
-          `its client address ${own.clientAddress}:${own.clientPort} differs from ` +
-            `clientPortAddress/clientPort ${clientPortAddress}:${clientPort}`,
-        );
-      }
-    }
-    clientPort = own.clientPort;
-    clientPortAddress = own.clientAddress!;
-  } else if (own !== undefined && clientPort !== null) {
-    const filled = { ...own, clientAddress: clientPortAddress, clientPort };
-    byId.set(own.id, Object.freeze(filled));
-    members = members.map((m) => m.id === own.id ? filled : m);
-  }
-
-  if (!distributed) {
-    return { ensemble: null, clientPort, clientPortAddress, warnings };
-  }
-
-  // QuorumPeerConfig.checkValidity and QuorumPeer.start.
-  if (initLimit === null) throw new ConfigError("initLimit is not set (required for an ensemble)");
-  if (syncLimit === null) throw new ConfigError("syncLimit is not set (required for an ensemble)");
-  if (myId === null) {
+/**
+ * The server lines and version of the dynamic config file `path` (QuorumPeerConfig.parse with
+ * dynamicConfigFile set): zoo.cfg itself may then hold no server.N/group/weight key, the file
+ * only those (no version: that is the name's suffix).
+ */
+function readDynamicConfig(
+  path: string,
+  input: EnsembleInput,
+): { lines: ReadonlyMap<string, string>; configVersion: number } {
+  if (path === "") fail("dynamicConfigFile", path, "empty path");
+  for (const key of input.lines.keys()) {
     throw new ConfigError(
-      `myid file is missing: ${input.dataDir}/myid must hold this server's id (one of ${
-        members.map((m) => m.id).join(", ")
-      })`,
+      `${key} must be in the dynamic config file ${path}, not in zoo.cfg ` +
+        `(zoo.cfg sets dynamicConfigFile)`,
     );
   }
-  const self = byId.get(myId);
-  if (self === undefined) {
-    fail(
-      "myid",
-      String(myId),
-      `from ${input.dataDir}/myid: there is no server.${myId} line (servers: ${
-        members.map((m) => m.id).join(", ")
-      })`,
-    );
+  const text = input.readConfigFile(path);
+  if (text === null) {
+    throw new ConfigError(`dynamic config file ${path} does not exist (dynamicConfigFile)`);
   }
-  checkAddresses(members, lineOf);
-  if (peerType !== null && peerType !== self.role) {
-    warnings.push(
-      `peerType=${peerType} does not match server.${myId}'s role ${self.role}: ` +
-        `using the server list's role, as ZooKeeper does`,
-    );
+  const lines = new Map<string, string>();
+  for (const [key, value] of parseProperties(text)) {
+    if (key === "version") {
+      throw new ConfigError(
+        `dynamic config file ${path} must not set version (the version is the hex suffix ` +
+          `of the file's name)`,
+      );
+    }
+    if (!key.startsWith("server.") && !key.startsWith("group") && !key.startsWith("weight")) {
+      throw new ConfigError(
+        `unknown key '${key}' in dynamic config file ${path} (only server.N lines belong there)`,
+      );
+    }
+    lines.set(key, value);
   }
-  if (participants <= 2) {
-    warnings.push(
-      `the ensemble has ${participants} participant(s): no server failure will be tolerated; ` +
-        `use at least 3`,
-    );
-  } else if (participants % 2 === 0) {
-    warnings.push(
-      `the ensemble has ${participants} participants: an even number tolerates no more ` +
-        `failures than ${participants - 1}; consider an odd number`,
-    );
-  }
-  const ensemble: EnsembleConfig = Object.freeze({
-    members: Object.freeze(members),
-    myId,
-    self,
-    initLimitTicks: initLimit,
-    syncLimitTicks: syncLimit,
-    readOnlyModeEnabled,
-    quorumListenOnAllIPs,
-  });
-  return { ensemble, clientPort, clientPortAddress, warnings };
+  return { lines, configVersion: versionFromFileName(path) };
 }

@@ -86,6 +86,7 @@ server.3=zk3.example.com:2888:3888
       role: "participant",
       clientAddress: null,
       clientPort: null,
+      clientAddressFromStatic: false,
     },
     {
       id: 2,
@@ -96,6 +97,8 @@ server.3=zk3.example.com:2888:3888
       // This server's own entry gets clientPortAddress/clientPort, as ZooKeeper fills it.
       clientAddress: "0.0.0.0",
       clientPort: 2181,
+      // ZooKeeper's isClientAddrFromStatic: /zookeeper/config shows no client part for it.
+      clientAddressFromStatic: true,
     },
     {
       id: 3,
@@ -105,9 +108,12 @@ server.3=zk3.example.com:2888:3888
       role: "participant",
       clientAddress: null,
       clientPort: null,
+      clientAddressFromStatic: false,
     },
   ]);
   assert.equal(e.self, e.members[1]);
+  assert.equal(e.configVersion, 0);
+  assert.equal(e.dynamicConfigFile, null);
   assert.ok(Object.isFrozen(e) && Object.isFrozen(e.members));
 });
 
@@ -361,7 +367,7 @@ Deno.test("buildConfig() refuses a bad ensemble with one line naming key and val
     [
       "dataDir=/d\nclientPort=1\ndynamicConfigFile=/etc/zk/zoo.cfg.dynamic.100000000\n",
       null,
-      /dynamicConfigFile: '\/etc\/zk\/zoo.cfg.dynamic.100000000' \(zkd does not read/,
+      /^dynamic config file \/etc\/zk\/zoo.cfg.dynamic.100000000 does not exist/,
     ],
     [
       "dataDir=/d\nclientPort=1\nstandaloneEnabled=false\n",
