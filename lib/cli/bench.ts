@@ -1,23 +1,22 @@
 /**
  * The benchmark (`deno task bench`, scripts/bench.ts): zkd and Apache ZooKeeper 3.8 side by
- * side, both with fsync on, each started here as a subprocess on loopback. Three scenarios:
- * the mixes (getData only, setData only, 90/10 under the same pipelined load: throughput,
+ * side, both with fsync on, each started here as a subprocess on loopback. Scenarios: the
+ * mixes (getData only, setData only, 90/10 under the same pipelined load: throughput,
  * p50/p99, and the CPU the server and the load generator used, so a saturated generator is
  * visible); p99 during a snapshot of a 1M-znode tree (bench/big_tree.ts); restart time and
- * resident memory with that tree. Prints one markdown table per scenario with zkd/ZooKeeper
- * ratios and the load average. It reports numbers; it does not pass or fail.
+ * resident memory with that tree; 3-member ensembles of both (the mixes' load spread over
+ * the members, then leader failovers: bench/ensemble.ts). Prints one
+ * markdown table per scenario with zkd/ZooKeeper ratios and the load average. It reports
+ * numbers; it does not pass or fail.
  */
 
 import { parseArgs } from "node:util";
-import { ZkClient } from "../client/client.ts";
-import { isZkError } from "../client/errors.ts";
-import { Err } from "../proto/errors.ts";
 import { parseHosts } from "../client/hosts.ts";
-import { runLoad } from "./bench/load.ts";
-import { processCpuTimeMs, selfCpuTimeMs } from "./bench/proc_cpu.ts";
 import { runBigTree } from "./bench/big_tree.ts";
+import { measureMix, medianRow, prepareZnodes, type Target } from "./bench/measure.ts";
+import { runEnsembleScenario } from "./bench/ensemble.ts";
 import {
-  fmtLoad,
+  failoverReport,
   markdownReport,
   restartReport,
   type RestartRow,
@@ -36,8 +35,13 @@ import {
 
 const USAGE = `usage: deno task bench [options]
 
-Scenarios (--scenarios, comma separated; default mixes,snapshot,restart):
+Scenarios (--scenarios, comma separated; default mixes,snapshot,restart,ensemble):
   mixes      read-only, write-only and 90/10 throughput and p50/p99 (closed loop, pipelined)
+  ensemble   a 3-member zkd ensemble and a 3-member ZooKeeper ensemble side by side: the
+             mixes' load with its connections spread evenly over the members (write-only and
+             90/10), then --failovers times: kill -9 the leader under a write load, time until
+             a write is acknowledged again, restart it and wait until it rejoins (about 2
+             minutes with the defaults)
   snapshot   preload --big-znodes znodes, then a paced read+write load; p99 without vs during
              the snapshots the servers take every ~--snap-count txns (from their logs)
   restart    with the same preloaded tree: RSS, then stop and start again on the same data
@@ -46,7 +50,7 @@ Scenarios (--scenarios, comma separated; default mixes,snapshot,restart):
 
 Both servers run on loopback with forceSync=yes, tickTime=2000, the same snapCount and a fresh
 dataDir under the same temp directory; ZooKeeper runs with JVM flags ${JVM_FLAGS_BENCH.join(" ")}
-for mixes and ${JVM_FLAGS_BIG.join(" ")} for the 1M-znode scenarios.
+for mixes and ensembles and ${JVM_FLAGS_BIG.join(" ")} for the 1M-znode scenarios.
 
 Mixes:
   --connections N     sessions opened by the load generator (default 16)
@@ -57,6 +61,12 @@ Mixes:
   --value-bytes B     znode value size (default 1024)
   --znodes K          znodes read and written (default 1000)
   --mixes LIST        read,write,mixed (default all three)
+Ensembles (the mixes' options above apply too, except --mixes and --*-connect):
+  --ensemble-mixes L  read,write,mixed (default write,mixed)
+  --ensemble-tick-ms T  tickTime of every member (default 2000, with initLimit=10,
+                      syncLimit=5: ZooKeeper's sample zoo.cfg); --snap-count applies
+  --failovers N       leader kills per ensemble, alternating (default 3)
+  --failover-writers W  writer sessions during a failover (default 8)
 1M-znode scenarios:
   --big-znodes N      znodes to preload (default 1000000)
   --big-value-bytes B their value size (default 100)
@@ -76,7 +86,8 @@ Targets:
   --zkd-deno-flags=F  extra space-separated \`deno run\` flags for the zkd processes started
                       here, e.g. --zkd-deno-flags="--v8-flags=--trace-gc" (note the =)
                       (relative paths resolve in the server's temp directory)
-  --keep-dirs         1M-znode scenarios: keep each server's temp directory (log, data)`;
+  --keep-dirs         1M-znode and ensemble scenarios: keep each server's temp directory
+                      (log, data)`;
 
 const MIXES: Record<string, { label: string; readFraction: number }> = {
   read: { label: "read-only (getData)", readFraction: 1 },
@@ -84,9 +95,7 @@ const MIXES: Record<string, { label: string; readFraction: number }> = {
   mixed: { label: "90% read / 10% write", readFraction: 0.9 },
 };
 
-const SCENARIOS = ["mixes", "snapshot", "restart"];
-
-const ROOT = "/zkd-bench";
+const SCENARIOS = ["mixes", "snapshot", "restart", "ensemble"];
 
 /** Seconds after a snapshot whose requests count as neither "during" nor "without". */
 const AFTER_SNAPSHOT_MS = 2000;
@@ -107,6 +116,10 @@ interface BenchOptions {
   valueBytes: number;
   znodes: number;
   mixes: string[];
+  ensembleMixes: string[];
+  ensembleTickMs: number;
+  failovers: number;
+  failoverWriters: number;
   targets: string[];
   connect: Record<string, string | undefined>;
   bigZnodes: number;
@@ -158,6 +171,10 @@ const STRING_OPTIONS = [
   "value-bytes",
   "znodes",
   "mixes",
+  "ensemble-mixes",
+  "ensemble-tick-ms",
+  "failovers",
+  "failover-writers",
   "targets",
   "zkd-connect",
   "zk-connect",
@@ -195,8 +212,8 @@ function parseOptions(args: string[]): BenchOptions | "help" {
     "keep-dirs"?: boolean;
   };
   if (v.help) return "help";
-  const list = (name: string, text: string | undefined, allowed: string[]) => {
-    const items = (text ?? allowed.join(",")).split(",").map((s) => s.trim()).filter((s) => s);
+  const list = (name: string, text: string | undefined, allowed: string[], fallback = allowed) => {
+    const items = (text ?? fallback.join(",")).split(",").map((s) => s.trim()).filter((s) => s);
     for (const item of items) {
       if (!allowed.includes(item)) {
         throw new BenchArgError(`--${name}: unknown '${item}' (one of ${allowed.join(", ")})`);
@@ -237,6 +254,13 @@ function parseOptions(args: string[]): BenchOptions | "help" {
     valueBytes,
     znodes: positiveInt("znodes", v.znodes, 1000),
     mixes: list("mixes", v.mixes, Object.keys(MIXES)),
+    ensembleMixes: list("ensemble-mixes", v["ensemble-mixes"], Object.keys(MIXES), [
+      "write",
+      "mixed",
+    ]),
+    ensembleTickMs: positiveInt("ensemble-tick-ms", v["ensemble-tick-ms"], 2000),
+    failovers: wholeNumber("failovers", v.failovers, 3),
+    failoverWriters: positiveInt("failover-writers", v["failover-writers"], 8),
     targets: list("targets", v.targets, ["zkd", "zk"]),
     connect,
     bigZnodes: positiveInt("big-znodes", v["big-znodes"], 1_000_000),
@@ -254,12 +278,7 @@ function parseOptions(args: string[]): BenchOptions | "help" {
   };
 }
 
-interface Target {
-  name: string;
-  hostname: string;
-  port: number;
-  /** The server's pid when we started it (for its CPU time). */
-  pid: number | undefined;
+interface StartedTarget extends Target {
   process: ServerProcess | undefined;
 }
 
@@ -272,11 +291,11 @@ const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "")
 /** The zoo.cfg keys both servers get for the mixes: fsync on, the default snapCount. */
 const MIXES_CFG = { forceSync: "yes", snapCount: "100000" };
 
-async function startTarget(name: string, opts: BenchOptions): Promise<Target> {
+async function startTarget(name: string, opts: BenchOptions): Promise<StartedTarget> {
   const given = opts.connect[name];
   if (given !== undefined) {
     const { hostname, port } = parseHosts(given)[0];
-    return { name, hostname, port, pid: undefined, process: undefined };
+    return { name, hostname, ports: [port], pids: [], process: undefined };
   }
   log(`starting ${name}`);
   const proc = name === "zkd"
@@ -288,108 +307,44 @@ async function startTarget(name: string, opts: BenchOptions): Promise<Target> {
     })
     : await startApacheZk({ jvmFlags: JVM_FLAGS_BENCH, cfg: MIXES_CFG });
   log(`${name} serving on ${proc.connectString} (pid ${proc.pid}, log ${proc.logPath})`);
-  return { name, hostname: proc.hostname, port: proc.port, pid: proc.pid, process: proc };
+  return { name, hostname: proc.hostname, ports: [proc.port], pids: [proc.pid], process: proc };
 }
 
-/** Creates (or resets) the znodes the load reads and writes. */
-async function prepareZnodes(t: Target, opts: BenchOptions, value: Uint8Array): Promise<string[]> {
-  const zk = await ZkClient.connect({ hosts: `${t.hostname}:${t.port}`, sessionTimeoutMs: 30_000 });
-  try {
-    await zk.create(ROOT).catch((e) => {
-      if (!isZkError(e, Err.NODEEXISTS)) throw e;
-    });
-    const paths = Array.from({ length: opts.znodes }, (_, i) => `${ROOT}/n${i}`);
-    const batch = 500;
-    for (let i = 0; i < paths.length; i += batch) {
-      await Promise.all(
-        paths.slice(i, i + batch).map((p) =>
-          zk.create(p, value).catch(async (e) => {
-            if (!isZkError(e, Err.NODEEXISTS)) throw e;
-            await zk.setData(p, value);
-          })
-        ),
-      );
-    }
-    return paths;
-  } finally {
-    await zk.close();
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+/** The value every setData writes: `bytes` letters. */
+function benchValue(bytes: number): Uint8Array {
+  const value = new Uint8Array(bytes);
+  for (let i = 0; i < value.length; i++) value[i] = 0x61 + (i % 26);
+  return value;
 }
 
 /** The mixes: every (mix, target) measured opts.runs times; a row of medians each. */
 async function runMixes(opts: BenchOptions, wanted: string[]): Promise<Row[]> {
-  const value = new Uint8Array(opts.valueBytes);
-  for (let i = 0; i < value.length; i++) value[i] = 0x61 + (i % 26);
-  const targets: Target[] = [];
+  const value = benchValue(opts.valueBytes);
+  const targets: StartedTarget[] = [];
   const measured = new Map<string, Row[]>();
   try {
     for (const name of wanted) targets.push(await startTarget(name, opts));
     const paths = new Map<string, string[]>();
     for (const t of targets) {
       log(`${t.name}: creating ${opts.znodes} znodes of ${opts.valueBytes} bytes`);
-      paths.set(t.name, await prepareZnodes(t, opts, value));
+      paths.set(t.name, await prepareZnodes(t, opts.znodes, value));
     }
     // Targets alternate within each mix (and runs within it), so drift on the machine hits
     // both alike.
     for (const mixName of opts.mixes) {
-      const mix = MIXES[mixName];
       for (let run = 0; run < opts.runs; run++) {
         for (const t of targets) {
-          const load = Deno.loadavg();
-          log(
-            `${t.name}: ${mix.label}, run ${run + 1}/${opts.runs}, ${opts.warmupS} s warm-up + ` +
-              `${opts.durationS} s (load average ${fmtLoad(load)})`,
-          );
-          // CPU of both processes over the measured window (bracketed by the hooks).
-          const cpu = { wall: 0, self: 0, server: undefined as number | undefined };
-          const sample = async () => ({
-            wall: performance.now(),
-            self: selfCpuTimeMs(),
-            server: t.pid === undefined ? undefined : await processCpuTimeMs(t.pid),
-          });
-          let before = cpu;
-          let after = cpu;
-          const result = await runLoad({
-            hostname: t.hostname,
-            port: t.port,
-            connections: opts.connections,
-            inflight: opts.inflight,
-            readFraction: mix.readFraction,
-            paths: paths.get(t.name)!,
+          const row = await measureMix(
+            t,
+            MIXES[mixName],
+            opts,
+            paths.get(t.name)!,
             value,
-            warmupMs: opts.warmupS * 1000,
-            durationMs: opts.durationS * 1000,
-          }, {
-            start: async () => void (before = await sample()),
-            end: async () => void (after = await sample()),
-          });
-          const wallMs = after.wall - before.wall;
-          const seconds = result.elapsedMs / 1000;
-          const row: Row = {
-            mix: mix.label,
-            target: t.name,
-            opsPerS: result.ops / seconds,
-            p50Ms: result.latency.quantileUs(0.5) / 1000,
-            p99Ms: result.latency.quantileUs(0.99) / 1000,
-            errors: result.errors,
-            serverCpuPct: after.server === undefined || before.server === undefined
-              ? undefined
-              : ((after.server - before.server) / wallMs) * 100,
-            loadGenCpuPct: ((after.self - before.self) / wallMs) * 100,
-            load,
-          };
+            log,
+            `run ${run + 1}/${opts.runs}`,
+          );
           const key = `${mixName}\u0000${t.name}`;
           measured.set(key, [...(measured.get(key) ?? []), row]);
-          log(
-            `${t.name}: ${Math.round(row.opsPerS)} ops/s, p50 ${row.p50Ms.toFixed(2)} ms, ` +
-              `p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}`,
-          );
         }
       }
     }
@@ -401,25 +356,74 @@ async function runMixes(opts: BenchOptions, wanted: string[]): Promise<Row[]> {
   } finally {
     for (const t of targets) await t.process?.stop();
   }
-  const rows: Row[] = [];
-  for (const runs of measured.values()) {
-    const pick = (f: (r: Row) => number | undefined) => {
-      const xs = runs.map(f).filter((x): x is number => x !== undefined);
-      return xs.length === 0 ? undefined : median(xs);
-    };
-    rows.push({
-      mix: runs[0].mix,
-      target: runs[0].target,
-      opsPerS: pick((r) => r.opsPerS)!,
-      p50Ms: pick((r) => r.p50Ms)!,
-      p99Ms: pick((r) => r.p99Ms)!,
-      errors: runs.reduce((a, r) => a + r.errors, 0),
-      serverCpuPct: pick((r) => r.serverCpuPct),
-      loadGenCpuPct: pick((r) => r.loadGenCpuPct),
-      load: runs[Math.floor(runs.length / 2)].load,
-    });
+  return [...measured.values()].map(medianRow);
+}
+
+/** The ensemble scenario's two tables (throughput by mix; failover). */
+async function ensembleSections(opts: BenchOptions, wanted: string[]): Promise<string> {
+  const kinds = wanted.filter((t): t is "zkd" | "zk" => t === "zkd" || t === "zk");
+  const timing = { tickTime: String(opts.ensembleTickMs), initLimit: "10", syncLimit: "5" };
+  const cfg = { ...timing, forceSync: "yes", snapCount: String(opts.snapCount) };
+  const r = await runEnsembleScenario({
+    targets: kinds,
+    repoRoot: REPO_ROOT,
+    zkdDenoFlags: opts.zkdDenoFlags,
+    keepDirs: opts.keepDirs,
+    cfg,
+    mixes: opts.ensembleMixes.map((m) => MIXES[m]),
+    runs: opts.runs,
+    connections: opts.connections,
+    inflight: opts.inflight,
+    warmupS: opts.warmupS,
+    durationS: opts.durationS,
+    znodes: opts.znodes,
+    value: benchValue(opts.valueBytes),
+    failovers: opts.failovers,
+    failoverWriters: opts.failoverWriters,
+    log,
+  });
+  const perMember = Array.from(
+    { length: 3 },
+    (_, i) => Math.floor(opts.connections / 3) + (i < opts.connections % 3 ? 1 : 0),
+  ).join("/");
+  const setup = `Both ensembles run side by side on loopback, 3 members each, every member ` +
+    `with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(", ")}; ZooKeeper members ` +
+    `with JVM ${JVM_FLAGS_BENCH.join(" ")}.`;
+  const parts = [
+    "### 3-member ensembles: throughput and latency\n\n" + markdownReport({
+      connections: opts.connections,
+      inflight: opts.inflight,
+      durationS: opts.durationS,
+      warmupS: opts.warmupS,
+      valueBytes: opts.valueBytes,
+      znodes: opts.znodes,
+      cores: navigator.hardwareConcurrency,
+      runs: opts.runs,
+      setup: `${setup} The connections go round-robin to the members (${perMember}): reads ` +
+        `are served by the member, writes go through the leader. Server CPU is the sum of the ` +
+        `three members.`,
+      notes: [],
+    }, r.rows),
+  ];
+  if (r.failovers.length > 0) {
+    parts.push(
+      "### 3-member ensembles: failover\n\n" +
+        failoverReport({ writers: opts.failoverWriters, timeoutS: 30, setup }, r.failovers),
+    );
   }
-  return rows;
+  if (r.zkdWarnings.length > 0) {
+    parts.push(
+      "zkd members' warnings and errors (the first 50):\n\n```\n" + r.zkdWarnings.join("\n") +
+        "\n```",
+    );
+  }
+  if (r.roleChanges.length > 0) {
+    parts.push(
+      "zkd role changes seen in the members' logs (the failovers' included):\n\n```\n" +
+        r.roleChanges.join("\n") + "\n```",
+    );
+  }
+  return parts.join("\n\n");
 }
 
 export async function runBench(args: string[]): Promise<number> {
@@ -466,6 +470,9 @@ export async function runBench(args: string[]): Promise<number> {
           notes,
         }, rows),
       );
+    }
+    if (opts.scenarios.includes("ensemble")) {
+      sections.push(await ensembleSections(opts, wanted));
     }
     const snapshot = opts.scenarios.includes("snapshot");
     const restart = opts.scenarios.includes("restart");

@@ -9,7 +9,12 @@ import { Histogram } from "../../lib/cli/bench/histogram.ts";
 import { runLoad } from "../../lib/cli/bench/load.ts";
 import { runPaced } from "../../lib/cli/bench/paced.ts";
 import { leafPath, preloadTree } from "../../lib/cli/bench/preload.ts";
-import { markdownReport, restartReport, snapshotReport } from "../../lib/cli/bench/report.ts";
+import {
+  failoverReport,
+  markdownReport,
+  restartReport,
+  snapshotReport,
+} from "../../lib/cli/bench/report.ts";
 import {
   perSecond,
   SnapshotLogWatcher,
@@ -120,6 +125,65 @@ Deno.test("runLoad() accounts for every reply with no errors against a real serv
   } finally {
     await zk.close();
   }
+});
+
+Deno.test("runLoad() with several ports spreads the connections over them", async () => {
+  const root = freshPath("load-ports");
+  const value = new TextEncoder().encode("v");
+  const zk = await ZkClient.connect({ hosts: server.connectString });
+  try {
+    await zk.create(root);
+    await zk.create(`${root}/a`, value);
+    // A port nobody listens on as the second: its connection must be the one that fails.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dead = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const load = (connections: number) =>
+      runLoad({
+        hostname: "127.0.0.1",
+        port: dead,
+        ports: [server.port, dead],
+        connections,
+        inflight: 2,
+        readFraction: 1,
+        paths: [`${root}/a`],
+        value,
+        warmupMs: 0,
+        durationMs: 100,
+      });
+    const one = await within(30_000, "runLoad", load(1));
+    assert.ok(one.ops > 0);
+    assert.equal(one.errors, 0);
+    await assert.rejects(within(30_000, "runLoad", load(2)));
+  } finally {
+    await zk.close();
+  }
+});
+
+Deno.test("failoverReport() shows medians, every sample and the zkd/zk ratio", () => {
+  const s = (target: string, firstAckMs: number | undefined) => ({
+    target,
+    firstAckMs,
+    electedMs: 50,
+    allWritersMs: undefined,
+    rejoinMs: 1000,
+    errors: 1,
+    load: [1, 2, 3],
+  });
+  const text = failoverReport({ writers: 4, timeoutS: 30, setup: "" }, [
+    s("zkd", 100),
+    s("zk", 1000),
+    s("zkd", 300),
+    s("zk", 3000),
+    s("zkd", undefined),
+    s("zk", 2000),
+  ]);
+  const rows = text.split("\n").filter((l) => l.startsWith("| zk"));
+  assert.deepEqual(rows, [
+    "| zkd (1 without a write!) | 3 | 200 | 100, 300, none | 0.10 | 50 | none | 1,000 | 3 | " +
+    "1.00 / 2.00 / 3.00 |",
+    "| zk | 3 | 2,000 | 1,000, 3,000, 2,000 |  | 50 | none | 1,000 | 3 | 1.00 / 2.00 / 3.00 |",
+  ]);
 });
 
 Deno.test("SnapshotLogWatcher reads zkd's and ZooKeeper's snapshot log lines", () => {

@@ -17,6 +17,11 @@ import { randomBelow, SeededRandom } from "../../util/random.ts";
 export interface LoadOptions {
   hostname: string;
   port: number;
+  /**
+   * Several servers (an ensemble's members): connection i goes to ports[i % ports.length],
+   * so the connections spread evenly. Overrides `port` when given.
+   */
+  ports?: readonly number[];
   connections: number;
   /** Requests in flight per connection. */
   inflight: number;
@@ -324,8 +329,10 @@ export async function runLoad(o: LoadOptions, hooks: LoadHooks = {}): Promise<Lo
   const phase: Phase = { sending: false, recording: false };
   const conns: LoadConnection[] = [];
   try {
+    const ports = o.ports !== undefined && o.ports.length > 0 ? o.ports : [o.port];
     for (let i = 0; i < o.connections; i++) {
-      const conn = await openSession(o.hostname, o.port, o.sessionTimeoutMs ?? 30_000);
+      const port = ports[i % ports.length];
+      const conn = await openSession(o.hostname, port, o.sessionTimeoutMs ?? 30_000);
       conns.push(
         new LoadConnection(
           conn,

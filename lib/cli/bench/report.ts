@@ -15,6 +15,8 @@ export interface Row {
   loadGenCpuPct: number | undefined;
   /** Load average (1/5/15 min) when the measurement started. */
   load?: readonly number[];
+  /** Something that makes the row suspect (e.g. an election during the window). */
+  warning?: string;
 }
 
 export interface ReportHeader {
@@ -73,7 +75,8 @@ export function markdownReport(header: ReportHeader, rows: readonly Row[]): stri
         ratioP99 = (r.p99Ms / zk.p99Ms).toFixed(2);
       }
     }
-    const errors = r.errors > 0 ? ` (${fmtInt(r.errors)} errors!)` : "";
+    const errors = (r.errors > 0 ? ` (${fmtInt(r.errors)} errors!)` : "") +
+      (r.warning !== undefined ? ` (${r.warning})` : "");
     lines.push(
       `| ${r.mix} | ${r.target}${errors} | ${fmtInt(r.opsPerS)} | ${fmtMs(r.p50Ms)} | ` +
         `${fmtMs(r.p99Ms)} | ${ratioOps} | ${ratioP99} | ${fmtPct(r.serverCpuPct)} | ` +
@@ -222,6 +225,71 @@ export function restartReport(
         `${fmtMiB(r.rssPeakStartKb)} | ${fmtMiB(r.rssReadyKb)} | ${fmtMiB(r.rssSettledKb)} | ` +
         `${isZkd ? ratio(r.rssSettledKb, zk.rssSettledKb) : ""} | ${r.serverSays} | ` +
         `${fmtLoad(r.load)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export interface FailoverRow {
+  target: string;
+  /** Kill -> first write sent after the kill acknowledged, ms; undefined = none in time. */
+  firstAckMs: number | undefined;
+  electedMs: number | undefined;
+  allWritersMs: number | undefined;
+  rejoinMs: number;
+  errors: number;
+  load: readonly number[] | undefined;
+}
+
+function medianOf(xs: readonly (number | undefined)[]): number | undefined {
+  const d = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (d.length === 0) return undefined;
+  const mid = Math.floor(d.length / 2);
+  return d.length % 2 === 1 ? d[mid] : (d[mid - 1] + d[mid]) / 2;
+}
+
+function fmtMaybeMs(ms: number | undefined): string {
+  return ms === undefined ? "none" : fmtInt(ms);
+}
+
+/** One row per target: medians over its failovers, and every first-write sample. */
+export function failoverReport(
+  h: { writers: number; timeoutS: number; setup: string },
+  samples: readonly FailoverRow[],
+): string {
+  const lines: string[] = [];
+  lines.push(
+    `Failover: ${h.writers} writers (ZkClient sessions given every member, each looping ` +
+      `setData on its own znode) run against the ensemble; the leader (\`srvr\` Mode:) is ` +
+      `killed with SIGKILL. "first write" = kill until the first write sent after the kill is ` +
+      `acknowledged (none within ${h.timeoutS} s counts as missing); "new leader" = kill until ` +
+      `a survivor's \`srvr\` says leader (polled every 20 ms); "all writers" = kill until every ` +
+      `writer had such a write acknowledged; "rejoin" = restart of the killed member until its ` +
+      `\`srvr\` answers again, under the same writes. Medians, then every first-write sample in ` +
+      `order. ${h.setup}`,
+  );
+  lines.push("");
+  lines.push(
+    "| target | failovers | first write ms | samples ms | first write zkd/zk | new leader ms | " +
+      "all writers ms | rejoin ms | failed writes | load avg 1/5/15 |",
+  );
+  lines.push("|---|---:|---:|---|---:|---:|---:|---:|---:|---|");
+  const targets = [...new Set(samples.map((s) => s.target))];
+  const first = new Map(targets.map((t) => [
+    t,
+    medianOf(samples.filter((s) => s.target === t).map((s) => s.firstAckMs)),
+  ]));
+  for (const t of targets) {
+    const mine = samples.filter((s) => s.target === t);
+    const missing = mine.filter((s) => s.firstAckMs === undefined).length;
+    lines.push(
+      `| ${t}${missing > 0 ? ` (${missing} without a write!)` : ""} | ${mine.length} | ` +
+        `${fmtMaybeMs(first.get(t))} | ${mine.map((s) => fmtMaybeMs(s.firstAckMs)).join(", ")} | ` +
+        `${t === "zkd" ? ratio(first.get("zkd"), first.get("zk")) : ""} | ` +
+        `${fmtMaybeMs(medianOf(mine.map((s) => s.electedMs)))} | ` +
+        `${fmtMaybeMs(medianOf(mine.map((s) => s.allWritersMs)))} | ` +
+        `${fmtMaybeMs(medianOf(mine.map((s) => s.rejoinMs)))} | ` +
+        `${mine.reduce((a, s) => a + s.errors, 0)} | ${fmtLoad(mine[0]?.load)} |`,
     );
   }
   return lines.join("\n");

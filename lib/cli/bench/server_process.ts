@@ -110,6 +110,11 @@ export interface ApacheZkOptions extends StartOptions {
   jvmFlags?: readonly string[];
   /** slf4j-simple's default level (default warn); info shows snapshots and loading. */
   logLevel?: "warn" | "info" | "debug";
+  /**
+   * The main class: ZooKeeperServerMain (standalone, the default) or QuorumPeerMain (an
+   * ensemble member: cfg holds server.N lines and dataDir/myid exists).
+   */
+  mainClass?: string;
 }
 
 function zooCfg(dataDir: string, port: number, extra: Record<string, string>): string {
@@ -147,14 +152,18 @@ export async function startApacheZk(opts: ApacheZkOptions = {}): Promise<ServerP
     "-Dzookeeper.admin.enableServer=false",
     "-Dzookeeper.4lw.commands.whitelist=*",
     `-Dorg.slf4j.simpleLogger.defaultLogLevel=${opts.logLevel ?? "warn"}`,
-    ...Object.entries(extra).map(([k, v]) => `-Dzookeeper.${k}=${v}`),
+    // A quorum member would otherwise try to register log4j MBeans (log4j is not installed).
+    "-Dzookeeper.jmx.log4j.disable=true",
+    // server.N lines are membership, which only zoo.cfg carries.
+    ...Object.entries(extra).filter(([k]) => !/^server\.\d+$/.test(k))
+      .map(([k, v]) => `-Dzookeeper.${k}=${v}`),
   ];
   const args = [
     ...(opts.jvmFlags ?? JVM_FLAGS_QUICK),
     ...props,
     "-cp",
     cp,
-    "org.apache.zookeeper.server.ZooKeeperServerMain",
+    opts.mainClass ?? "org.apache.zookeeper.server.ZooKeeperServerMain",
     cfgPath,
   ];
   return await launch("zk", "/usr/bin/java", args, baseDir, port, opts);
