@@ -92,7 +92,7 @@ export async function runStart(args: string[]): Promise<number> {
   for (const warning of config.warnings) log.warn(warning);
   Deno.mkdirSync(config.dataDir, { recursive: true });
 
-  const server = new ZkServer(config, log);
+  const server = new ZkServer(config, log, undefined, { configPath });
   log.info(server.core.recoverySummary);
   try {
     server.start();

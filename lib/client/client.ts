@@ -315,6 +315,28 @@ export class ZkClient {
     return { data: r.response.data, stat: r.response.stat };
   }
 
+  /**
+   * Changes the ensemble's membership (ZooKeeperAdmin.reconfigure): incremental with
+   * `joining` ("server.N=host:port:port[:role];[host:]clientPort", comma separated) and
+   * `leaving` (ids, comma separated), or the whole new list as `newMembers`; `fromConfig` is
+   * the expected current version (-1: any). Resolves with the new configuration and its Stat.
+   */
+  async reconfig(
+    change: { joining?: string; leaving?: string; newMembers?: string },
+    fromConfig = -1,
+  ): Promise<{ data: Uint8Array | null; stat: Stat }> {
+    const req = {
+      op: Op.reconfig,
+      joiningServers: change.joining ?? null,
+      leavingServers: change.leaving ?? null,
+      newMembers: change.newMembers ?? null,
+      curConfigId: fromConfig,
+    } as const;
+    const r = await this.#call(Op.reconfig, req, "/zookeeper/config");
+    if (r.response.op !== "data") throw badReply(Op.reconfig, r.response);
+    return { data: r.response.data, stat: r.response.stat };
+  }
+
   async setData(path: string, data: Uint8Array | string | null, version = -1): Promise<Stat> {
     const req = { op: Op.setData, path, data: toBytes(data), version } as const;
     const r = await this.#call(Op.setData, req, path);

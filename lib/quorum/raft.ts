@@ -20,6 +20,7 @@ import { RaftLog } from "./raft_log.ts";
 import { EPOCH_MAX, epochOf } from "./zxid.ts";
 import {
   isMajority,
+  isMember,
   majorityValue,
   type Membership,
   membership,
@@ -86,6 +87,8 @@ interface Progress {
   recentActive: boolean;
   /** Ticks since the member last made progress (for resending lost appends). */
   idleTicks: number;
+  /** Ticks since the member last answered anything. */
+  silentTicks: number;
 }
 
 interface Held {
@@ -220,10 +223,21 @@ export class RaftNode {
   #noteCommitted(): void {
     const p = this.#pendingConfig;
     if (p === null || p.zxid > this.#commit) return;
+    if (this.#role === "leader") {
+      // Members that left still need to hear that their removal committed, or they would
+      // wait for a leader forever; they get entries until they hold it (see #dropLeaver).
+      for (const id of this.#allMembers()) {
+        if (id !== this.id && !isMember(p.members, id)) this.#leaving.set(id, p.zxid);
+      }
+    }
     this.#active = p.members;
     this.#pendingConfig = null;
     this.#membershipVersion++;
     this.#afterMembershipChange();
+    for (const id of [...this.#leaving.keys()]) {
+      const progress = this.#progress.get(id);
+      if (progress !== undefined) this.#dropLeaver(id, progress);
+    }
     if (this.#role === "leader" && !this.#active.voters.has(this.id)) {
       // A leader that removed itself hands over to the best remaining voter and steps down
       // once that one takes over (or at the next check-quorum, if nobody can).
@@ -241,7 +255,9 @@ export class RaftNode {
     }
     if (this.#role !== "leader") return;
     const all = this.#allMembers();
-    for (const id of [...this.#progress.keys()]) if (!all.has(id)) this.#progress.delete(id);
+    for (const id of [...this.#progress.keys()]) {
+      if (!all.has(id) && !this.#leaving.has(id)) this.#progress.delete(id);
+    }
     for (const id of all) {
       if (id === this.id || this.#progress.has(id)) continue;
       this.#progress.set(id, {
@@ -250,6 +266,7 @@ export class RaftNode {
         inflight: 0,
         recentActive: true,
         idleTicks: 0,
+        silentTicks: 0,
       });
     }
   }
@@ -284,6 +301,21 @@ export class RaftNode {
     return this.#progress;
   }
 
+  /**
+   * Leader: members connected and in sync — heard from within an election timeout and
+   * holding at least what was committed when this leader took over (ZooKeeper's synced
+   * learners). The leader itself included.
+   */
+  syncedMembers(): Set<number> {
+    const out = new Set<number>();
+    if (this.#role !== "leader") return out;
+    out.add(this.id);
+    for (const [id, p] of this.#progress) {
+      if (p.silentTicks < this.#o.electionTicks && p.match >= this.#leaderStartCommit) out.add(id);
+    }
+    return out;
+  }
+
   /** Members (voters) whose durable log matches the leader's last entry. */
   syncedVoters(): number {
     if (this.#role !== "leader") return 0;
@@ -314,6 +346,10 @@ export class RaftNode {
     this.#open = null;
   }
   #pendingPersist: PersistBatch[] = [];
+  /** Leader: removed members still to be told their removal committed -> its zxid. */
+  #leaving = new Map<number, number>();
+  /** Leader: the commit point when it took over (members at or past it have synced). */
+  #leaderStartCommit = 0;
   /** Leader: the commit point moved since the last takeOutput(). */
   #commitAdvanced = false;
 
@@ -403,6 +439,7 @@ export class RaftNode {
 
   #tickLeader(): void {
     this.#heartbeatElapsed++;
+    for (const p of this.#progress.values()) p.silentTicks++;
     if (this.#electionElapsed >= this.#o.electionTicks) {
       // Check-quorum: a leader that has not heard from a majority in an election timeout
       // steps down, so a partitioned leader stops serving instead of accepting writes it
@@ -494,6 +531,8 @@ export class RaftNode {
   #becomeLeader(): void {
     this.#role = "leader";
     this.#leaderId = this.id;
+    this.#leaderStartCommit = this.#commit;
+    this.#leaving.clear();
     this.#transferTarget = null;
     this.#electionElapsed = 0;
     this.#heartbeatElapsed = 0;
@@ -506,6 +545,7 @@ export class RaftNode {
         inflight: 0,
         recentActive: true,
         idleTicks: 0,
+        silentTicks: 0,
       });
     }
     // Tell everyone at once (followers learn the leader, candidates stand down).
@@ -833,6 +873,7 @@ export class RaftNode {
     const p = this.#progress.get(m.from);
     if (p === undefined) return;
     p.recentActive = true;
+    p.silentTicks = 0;
     if (p.inflight > 0) p.inflight--;
     if (m.success) {
       if (m.matchZxid > p.match) {
@@ -842,6 +883,7 @@ export class RaftNode {
       if (p.next < p.match) p.next = p.match;
       if (p.inflight >= (this.#o.inflightMax ?? 64)) p.inflight = 0; // snapshot answered
       if (this.#isVoterAnywhere(m.from)) this.#maybeCommit();
+      if (this.#dropLeaver(m.from, p)) return;
       if (this.#transferTarget === m.from && p.match >= this.log.lastZxid) {
         this.#send({ type: "timeoutNow", from: this.id, to: m.from, term: this.#term });
       }
@@ -853,11 +895,31 @@ export class RaftNode {
     if (p.next < this.log.lastZxid || !m.success) this.#sendAppend(m.from);
   }
 
+  /**
+   * A removed member that holds the reconfig that removed it gets the commit point and is
+   * then forgotten. Returns true if it was.
+   */
+  #dropLeaver(id: number, p: Progress): boolean {
+    const zxid = this.#leaving.get(id);
+    if (zxid === undefined || p.match < zxid) return false;
+    this.#send({
+      type: "heartbeat",
+      from: this.id,
+      to: id,
+      term: this.#term,
+      commitZxid: Math.min(p.match, this.#commit),
+    });
+    this.#leaving.delete(id);
+    this.#progress.delete(id);
+    return true;
+  }
+
   #onHeartbeatResp(m: Extract<RaftMessage, { type: "heartbeatResp" }>): void {
     if (this.#role !== "leader" || m.term !== this.#term) return;
     const p = this.#progress.get(m.from);
-    if (p === undefined) return;
+    if (p === undefined || this.#dropLeaver(m.from, p)) return;
     p.recentActive = true;
+    p.silentTicks = 0;
     if (p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks) {
       // No progress for two heartbeats while behind: an append was lost. Resend from what
       // the member is known to hold.

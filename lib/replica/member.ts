@@ -12,6 +12,16 @@
  */
 
 import type { Config } from "../config/config.ts";
+import type { EnsembleMember } from "../config/ensemble.ts";
+import { membership } from "../quorum/membership.ts";
+import type { Request } from "../proto/records.ts";
+import { Err } from "../proto/errors.ts";
+import type { Txn } from "../tree/txn.ts";
+import { CONFIG_NODE_PATH } from "../tree/data_tree.ts";
+import { configText, parseConfigText, prepareReconfig } from "./reconfig.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 import type { EnsembleConfig } from "../config/ensemble.ts";
 import type { RaftMessage } from "../quorum/messages.ts";
 import { type HardState, type PersistBatch, RaftNode, type Role } from "../quorum/raft.ts";
@@ -75,6 +85,10 @@ export class Member {
   #termSeen = -1;
   #nextRaftTickMs: number;
   #stopped = false;
+  readonly #staticMembers: readonly EnsembleMember[];
+  readonly #io: Omit<ReplicaIO, "forward">;
+  /** A reconfig txn was prepared and not yet handed to Raft (it is in flight already). */
+  #reconfigUnproposed = false;
   readonly #readOnlyModeEnabled: boolean;
 
   constructor(
@@ -88,21 +102,44 @@ export class Member {
     const ensemble = config.ensemble;
     if (ensemble === null) throw new Error("Member needs an ensemble configuration");
     this.id = ensemble.myId;
+    this.#io = io;
     this.#readOnlyModeEnabled = ensemble.readOnlyModeEnabled;
     this.timing = timing ?? timingFor(config, ensemble);
+    this.#staticMembers = ensemble.members;
     this.replica = new Replica(
       config,
       { ...io, forward: (f) => this.#forward(f) },
       nowMs,
       { tree: recovered.tree, sessions: recovered.sessions },
-      { serverId: this.id, ensemble: true },
+      {
+        serverId: this.id,
+        ensemble: true,
+        reconfig: (request, permitted, zxid) => this.#prepareReconfig(request, permitted, zxid),
+      },
     );
+    // /zookeeper/config: a committed reconfig (in the snapshot) wins over zoo.cfg; otherwise
+    // this member's own configuration goes in, outside the log, as ZooKeeper does.
+    const configNode = recovered.tree.get(CONFIG_NODE_PATH)!;
+    // The zoo.cfg side (a dynamic config file written at a later commit) may be newer than
+    // the snapshot; the newer of the two is the committed membership.
+    const version = ensemble.configVersion;
+    if (
+      configNode.mzxid === 0 || configNode.mzxid < version || configNode.data === null ||
+      configNode.data.byteLength === 0
+    ) {
+      recovered.tree.initConfigNode(
+        encoder.encode(configText(ensemble.members, version)),
+        version,
+        nowMs,
+      );
+    }
+    const committed = this.#committedMembers();
     const base = recovered.tree.lastZxid;
     const log = new RaftLog(base, recovered.log.filter((e) => e.zxid > base));
     this.raft = new RaftNode({
       id: this.id,
-      voters: ensemble.members.filter((m) => m.role === "participant").map((m) => m.id),
-      observers: ensemble.members.filter((m) => m.role === "observer").map((m) => m.id),
+      voters: committed.filter((m) => m.role === "participant").map((m) => m.id),
+      observers: committed.filter((m) => m.role === "observer").map((m) => m.id),
       electionTicks: this.timing.electionTicks,
       heartbeatTicks: this.timing.heartbeatTicks,
       random,
@@ -115,6 +152,76 @@ export class Member {
       }),
     });
     this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /** The committed membership with addresses, from /zookeeper/config. */
+  #committedMembers(): EnsembleMember[] {
+    const node = this.replica.tree.get(CONFIG_NODE_PATH);
+    const parsed = node?.data ? parseConfigText(decoder.decode(node.data)).members : [];
+    return parsed.length > 0 ? parsed : [...this.#staticMembers];
+  }
+
+  /** The newest configuration (the pending one while a reconfig is in flight), and its version. */
+  #lastSeenConfig(): { members: EnsembleMember[]; version: number } {
+    const pending = this.raft.pendingMembership;
+    const entry = pending === null ? undefined : this.raft.log.get(pending.zxid);
+    if (entry !== undefined && entry.txn.type === "reconfig") {
+      return parseConfigText(decoder.decode(entry.txn.data));
+    }
+    const node = this.replica.tree.get(CONFIG_NODE_PATH);
+    return node?.data
+      ? parseConfigText(decoder.decode(node.data))
+      : { members: [...this.#staticMembers], version: 0 };
+  }
+
+  /** Every member to keep a link to, with its address: the committed and the pending ones. */
+  peerMembers(): EnsembleMember[] {
+    const byId = new Map<number, EnsembleMember>();
+    for (const m of this.#committedMembers()) byId.set(m.id, m);
+    for (const m of this.#lastSeenConfig().members) byId.set(m.id, m);
+    return [...byId.values()];
+  }
+
+  /** Changes whenever the membership (committed or pending) does. */
+  get membershipVersion(): number {
+    return this.raft.membershipVersion;
+  }
+
+  /** This member is in no configuration any more (a reconfig removed it): it does not serve. */
+  get removed(): boolean {
+    const m = this.raft.activeMembership;
+    return this.raft.pendingMembership === null && !m.voters.has(this.id) &&
+      !m.observers.has(this.id);
+  }
+
+  #prepareReconfig(
+    request: Extract<Request, { op: 16 }>,
+    permitted: boolean,
+    zxid: number,
+  ): Txn {
+    const seen = this.#lastSeenConfig();
+    const out = prepareReconfig(request, {
+      members: seen.members,
+      version: seen.version,
+      inProgress: this.raft.pendingMembership !== null || this.#reconfigUnproposed,
+      synced: this.raft.syncedMembers(),
+      permitted,
+    }, zxid);
+    if ("err" in out) {
+      if (out.err === Err.NEWCONFIGNOQUORUM) {
+        this.#io.log(
+          "warn",
+          `reconfig refused: no synced majority in the new configuration (synced: ${
+            [...this.raft.syncedMembers()].join(",")
+          })`,
+        );
+      }
+      return { type: "error", err: out.err };
+    }
+    this.#reconfigUnproposed = true;
+    return { type: "reconfig", data: out.data };
   }
 
   #sessionList(): Array<{ id: bigint; timeoutMs: number }> {
@@ -252,7 +359,12 @@ export class Member {
   #syncRole(nowMs: number): void {
     const raftRole = this.raft.role;
     const leader = this.raft.leaderId;
-    const role: ReplicaRole = raftRole === "leader"
+    // A removed member stops serving once it has applied the change (so the reply to the
+    // reconfig, if a client of this member asked for it, still goes out).
+    const removed = this.removed && this.replica.tree.lastZxid >= this.raft.commitZxid;
+    const role: ReplicaRole = removed
+      ? "looking"
+      : raftRole === "leader"
       ? "leader"
       : leader === null
       ? (this.#readOnlyModeEnabled ? "readonly" : "looking")
@@ -265,9 +377,16 @@ export class Member {
     if (role === this.#replicaRole && leader === this.#leaderSeen && term === this.#termSeen) {
       return;
     }
+    const learner = (r: ReplicaRole) => r === "follower" || r === "observer";
+    const sameReign = leader === this.#leaderSeen && term === this.#termSeen;
     this.#replicaRole = role;
     this.#leaderSeen = leader;
     this.#termSeen = term;
+    if (sameReign && learner(role) && learner(this.replica.role)) {
+      // Promoted or demoted by a reconfig under the same leader: clients keep their connection.
+      this.replica.setLearnerRole(role as "follower" | "observer");
+      return;
+    }
     this.replica.setRole(role, term, nowMs);
   }
 
@@ -281,6 +400,11 @@ export class Member {
           `snapshot from the leader at 0x${snapshot.zxid.toString(16)}`,
         );
         this.replica.installSnapshot(loaded.tree, loaded.sessions, nowMs);
+        const members = this.#committedMembers();
+        this.raft.setMembership(membership(
+          members.filter((m) => m.role === "participant").map((m) => m.id),
+          members.filter((m) => m.role === "observer").map((m) => m.id),
+        ));
       }
       let progressed = false;
       if (
@@ -291,6 +415,7 @@ export class Member {
           this.raft.propose(entries);
           progressed = true;
         }
+        this.#reconfigUnproposed = false;
       }
       const committed = this.raft.committedAfter(this.replica.tree.lastZxid, APPLY_BATCH_MAX);
       if (committed.length > 0) {

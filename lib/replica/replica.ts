@@ -25,7 +25,12 @@ import {
   writeStat,
 } from "../proto/records.ts";
 import { aclAllows, SUPER_ID } from "../tree/acl.ts";
-import { type ApplyResult, DataTree, type WatchTrigger } from "../tree/data_tree.ts";
+import {
+  type ApplyResult,
+  CONFIG_NODE_PATH,
+  DataTree,
+  type WatchTrigger,
+} from "../tree/data_tree.ts";
 import { digestId } from "../tree/digest_auth.ts";
 import { kindOf, ttlOf } from "../tree/node_kind.ts";
 import { PendingChanges } from "../txn/pending.ts";
@@ -74,6 +79,16 @@ export type ReplicaRole =
   | "observer"
   | "looking"
   | "readonly";
+
+/**
+ * The leader's part of a reconfig (the member layer knows the membership and who is in
+ * sync): `permitted` says whether the caller holds WRITE on /zookeeper/config.
+ */
+export type ReconfigHook = (
+  request: Extract<Request, { op: 16 }>,
+  permitted: boolean,
+  zxid: number,
+) => Txn;
 
 /** What a follower or observer sends its leader (the leader prepares the txn). */
 export type Forward =
@@ -139,6 +154,7 @@ export class Replica {
   readonly #io: ReplicaIO;
   #readCtx: ReadContext;
   #role: ReplicaRole = "standalone";
+  readonly #reconfig: ReconfigHook | undefined;
   /** Leader: writes wait here until the inherited log is applied. */
   #held: HeldWrite[] | null = null;
   /** Follower/observer: writes forwarded to the leader, per session, in order. */
@@ -173,7 +189,7 @@ export class Replica {
     io: ReplicaIO,
     nowMs: number,
     recovered?: RecoveredState,
-    options: { serverId?: number; ensemble?: boolean } = {},
+    options: { serverId?: number; ensemble?: boolean; reconfig?: ReconfigHook } = {},
   ) {
     this.config = config;
     this.#io = io;
@@ -187,6 +203,7 @@ export class Replica {
     this.#nowMs = nowMs;
     this.#nextContainerCheckMs = nowMs + config.containerCheckIntervalMs;
     this.#readCtx = this.#makeReadCtx();
+    this.#reconfig = options.reconfig;
     if (options.ensemble) {
       // In an ensemble the leader decides about orphaned ephemerals, through the log.
       this.#role = "looking";
@@ -591,7 +608,7 @@ export class Replica {
       this.sessions.markClosing(sessionId);
       txn = prepareCloseSession(this.pending, sessionId, zxid);
     } else if (request.op === Op.reconfig) {
-      txn = { type: "error", err: this.#reconfigError(authIds) };
+      txn = this.#reconfigTxn(request, authIds, zxid);
     } else if (request.op === Op.sync) {
       txn = { type: "error", err: Err.OK };
     } else {
@@ -606,14 +623,20 @@ export class Replica {
     this.#prepared({ entry: this.#entry(sessionId, xid, txn), origin });
   }
 
-  /** reconfig on a standalone server: disabled, or not permitted, or unimplemented. */
-  #reconfigError(authIds: readonly AuthId[]): number {
-    if (!this.config.reconfigEnabled) return Err.RECONFIGDISABLED;
-    const node = this.tree.get("/zookeeper/config");
-    if (!this.config.skipAcl && node && !aclAllows(node.acl, Perm.WRITE, authIds as AuthId[])) {
-      return Err.NOAUTH;
+  /**
+   * reconfig: RECONFIGDISABLED unless enabled, UNIMPLEMENTED on a standalone server (before
+   * any ACL check, as ZooKeeper), else the ensemble's own checks (reconfig.ts).
+   */
+  #reconfigTxn(request: Request, authIds: readonly AuthId[], zxid: number): Txn {
+    if (!this.config.reconfigEnabled) return { type: "error", err: Err.RECONFIGDISABLED };
+    const hook = this.#reconfig;
+    if (hook === undefined || request.op !== Op.reconfig) {
+      return { type: "error", err: Err.UNIMPLEMENTED };
     }
-    return Err.UNIMPLEMENTED;
+    const node = this.tree.get(CONFIG_NODE_PATH);
+    const permitted = this.config.skipAcl ||
+      (node !== undefined && aclAllows(node.acl, Perm.WRITE, authIds as AuthId[]));
+    return hook(request, permitted, zxid);
   }
 
   // ------------------------------------------------------------------ ensemble
@@ -737,6 +760,12 @@ export class Replica {
     for (const session of [...this.sessions.all()]) this.sessions.touch(session.id, nowMs);
   }
   #readyAtZxid = 0;
+
+  /** Follower <-> observer under the same leader (a reconfig): nothing else changes. */
+  setLearnerRole(role: "follower" | "observer"): void {
+    assert(this.#isLearner(), `setLearnerRole on a ${this.#role}`);
+    this.#role = role;
+  }
 
   /** Committed txns from the replicated log, in zxid order: apply and answer them. */
   applyCommitted(entries: readonly TxnEntry[], nowMs: number): void {
@@ -925,6 +954,14 @@ export class Replica {
     const zxid = this.tree.lastZxid;
     if (request.op === Op.sync) {
       return replyFrame(xid, zxid, Err.OK, (w) => w.ustring(request.path));
+    }
+    if (request.op === Op.reconfig && txn.type === "reconfig") {
+      // ZooKeeper answers a reconfig with the new configuration as a GetDataResponse.
+      const o = result.outcomes[0];
+      return replyFrame(xid, zxid, Err.OK, (w) => {
+        w.buffer(txn.data);
+        writeStat(w, o.stat!);
+      });
     }
     if (txn.type === "error") return replyFrame(xid, zxid, txn.err);
     if (request.op === Op.multi) {

@@ -15,6 +15,8 @@ import { SeededRandom } from "../util/random.ts";
 import type { Logger } from "./log.ts";
 import { MemberStore } from "./member_store.ts";
 import { PeerLinks } from "./peer_links.ts";
+import { persistDynamicConfig } from "./dynamic_config_file.ts";
+import { CONFIG_NODE_PATH } from "../tree/data_tree.ts";
 import type { CoreHooks, ServerCore } from "./server_core.ts";
 
 /** How long a stopping leader waits for its successor to take over. */
@@ -33,9 +35,30 @@ export class EnsembleCore implements ServerCore {
   #closed = false;
   #purgeTimer: ReturnType<typeof setInterval> | undefined;
   #lastRole = "";
+  #linksMembershipVersion = -1;
+  readonly #config: Config;
+  readonly #storage: Storage;
+  readonly #configPath: string | null;
+  /** The configuration version the zoo.cfg files on disk describe. */
+  #persistedConfigVersion: number;
+  #configWrites: Promise<void> = Promise.resolve();
 
-  constructor(config: Config, log: Logger, storage: Storage, hooks: CoreHooks) {
+  /**
+   * `configPath`: the zoo.cfg to rewrite (with a zoo.cfg.dynamic.<version> beside it) when a
+   * reconfig commits, as ZooKeeper does, so a restart comes back with the current membership.
+   */
+  constructor(
+    config: Config,
+    log: Logger,
+    storage: Storage,
+    hooks: CoreHooks,
+    configPath?: string,
+  ) {
     const ensemble = config.ensemble!;
+    this.#config = config;
+    this.#storage = storage;
+    this.#configPath = configPath ?? null;
+    this.#persistedConfigVersion = ensemble.configVersion;
     this.#log = log;
     this.#hooks = hooks;
     const startedMs = Date.now();
@@ -103,12 +126,17 @@ export class EnsembleCore implements ServerCore {
 
   flush(): void {
     if (this.#closed) return;
+    if (this.member.membershipVersion !== this.#linksMembershipVersion) {
+      this.#linksMembershipVersion = this.member.membershipVersion;
+      this.links.setMembers(this.member.peerMembers());
+    }
     const out = this.member.takeOutput();
     for (const m of out.messages) this.links.send(m);
     if (out.persist.length > 0) {
       for (const b of out.persist) this.#queued.push(b);
       this.#drain();
     }
+    this.#persistCommittedConfig();
     const mode = this.mode;
     if (mode !== this.#lastRole) {
       this.#lastRole = mode;
@@ -148,6 +176,27 @@ export class EnsembleCore implements ServerCore {
     snap?.then((zxid) => this.member.snapshotTaken(zxid), (e) => {
       this.#log.warn(`snapshot failed: ${(e as Error).message}`);
     });
+  }
+
+  /** A reconfig was applied: write zoo.cfg.dynamic.<version> and point zoo.cfg at it. */
+  #persistCommittedConfig(): void {
+    if (!this.#config.reconfigEnabled || this.#configPath === null) return;
+    const node = this.replica.tree.get(CONFIG_NODE_PATH);
+    if (node === undefined || node.data === null || node.mzxid <= this.#persistedConfigVersion) {
+      return;
+    }
+    const version = node.mzxid;
+    const text = new TextDecoder().decode(node.data);
+    this.#persistedConfigVersion = version;
+    const path = this.#configPath;
+    const myId = this.member.id;
+    this.#configWrites = this.#configWrites.then(() =>
+      persistDynamicConfig(this.#storage, path, text, version, { myId })
+    ).then(
+      (r) =>
+        this.#log.info(`configuration 0x${version.toString(16)} written to ${r.dynamicConfigFile}`),
+      (e) => this.#log.warn(`could not write the new configuration: ${(e as Error).message}`),
+    );
   }
 
   quorumStatus(): QuorumStatus | null {
@@ -208,6 +257,7 @@ export class EnsembleCore implements ServerCore {
     this.#closed = true;
     this.member.stop();
     this.links.close();
+    await this.#configWrites;
     await this.store.close();
   }
 }

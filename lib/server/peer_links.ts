@@ -29,7 +29,12 @@ interface Outbound {
   socket: ClientSocket | null;
   dialing: boolean;
   lastDialMs: number;
+  /** Left the membership: kept a little longer so its last messages go out, then closed. */
+  retiring: boolean;
 }
+
+/** How long a removed member's link stays up for the messages that tell it so. */
+const RETIRE_AFTER_MS = 2000;
 
 export class PeerLinks {
   readonly #ensemble: EnsembleConfig;
@@ -55,7 +60,13 @@ export class PeerLinks {
     this.#onPeerDown = onPeerDown;
     for (const m of ensemble.members) {
       if (m.id !== ensemble.myId) {
-        this.#outbound.set(m.id, { member: m, socket: null, dialing: false, lastDialMs: 0 });
+        this.#outbound.set(m.id, {
+          member: m,
+          socket: null,
+          dialing: false,
+          lastDialMs: 0,
+          retiring: false,
+        });
       }
     }
   }
@@ -127,8 +138,13 @@ export class PeerLinks {
       conn = null;
     }
     o.dialing = false;
-    if (conn === null) return; // the next send dials again
-    if (this.#closed) {
+    if (conn === null) {
+      // Keep trying: a follower rarely sends anything, yet its link must be up when it has
+      // to campaign (a vote request dropped for want of a link costs a whole election).
+      if (this.#outbound.get(o.member.id) === o) this.#dial(o);
+      return;
+    }
+    if (this.#closed || this.#outbound.get(o.member.id) !== o) {
       conn.close();
       return;
     }
@@ -151,7 +167,9 @@ export class PeerLinks {
       if (n === null || n === 0) break;
     }
     sock.destroy();
-    if (!this.#closed) this.#log.info(`link to member ${o.member.id} closed`);
+    if (this.#closed) return;
+    this.#log.info(`link to member ${o.member.id} closed`);
+    if (this.#outbound.get(o.member.id) === o && !o.retiring) this.#dial(o);
   }
 
   async #accept(listener: Deno.TcpListener): Promise<void> {
@@ -213,10 +231,60 @@ export class PeerLinks {
       throw new DecodeError(`unsupported quorum protocol ${version}`);
     }
     const id = r.long();
-    if (!this.#ensemble.members.some((m) => m.id === id) || id === this.#ensemble.myId) {
-      throw new DecodeError(`member ${id} is not in this ensemble`);
+    // Any other member id is accepted: a member about to join (reconfig) dials the ensemble
+    // before it is in the configuration, and Raft ignores messages from non-members.
+    if (!Number.isSafeInteger(id) || id < 0 || id === this.#ensemble.myId) {
+      throw new DecodeError(`bad member id ${id}`);
     }
     return id;
+  }
+
+  /**
+   * The membership changed (reconfig): dial new members, hang up on members that left, and
+   * redial a member whose address changed.
+   */
+  setMembers(members: readonly EnsembleMember[]): void {
+    const wanted = new Map(
+      members.filter((m) => m.id !== this.#ensemble.myId).map((m) => [m.id, m]),
+    );
+    for (const [id, o] of [...this.#outbound]) {
+      const m = wanted.get(id);
+      if (m !== undefined && m.host === o.member.host && m.quorumPort === o.member.quorumPort) {
+        continue;
+      }
+      if (m !== undefined) {
+        // Same id, new address: redial at once.
+        o.socket?.destroy();
+        this.#outbound.delete(id);
+        continue;
+      }
+      if (!o.retiring) {
+        o.retiring = true;
+        setTimeout(() => {
+          if (this.#outbound.get(id) !== o || !o.retiring) return;
+          o.socket?.closeAfterFlush("member left the ensemble");
+          this.#outbound.delete(id);
+        }, RETIRE_AFTER_MS);
+      }
+    }
+    const added = [...wanted.keys()].filter((id) => !this.#outbound.has(id));
+    if (added.length > 0) this.#log.info(`quorum links: adding member(s) ${added.join(", ")}`);
+    for (const [id, m] of wanted) {
+      const existing = this.#outbound.get(id);
+      if (existing !== undefined) {
+        existing.retiring = false;
+        continue;
+      }
+      const o: Outbound = {
+        member: m,
+        socket: null,
+        dialing: false,
+        lastDialMs: 0,
+        retiring: false,
+      };
+      this.#outbound.set(id, o);
+      if (this.#listener !== null) this.#dial(o);
+    }
   }
 
   close(): void {

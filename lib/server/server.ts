@@ -34,7 +34,12 @@ export class ZkServer {
   #acceptLoop: Promise<void> | null = null;
 
   /** Recovers the state from `config.dataDir` (throws RecoveryError if it cannot). */
-  constructor(config: Config, log: Logger, storage: Storage = new DenoStorage()) {
+  constructor(
+    config: Config,
+    log: Logger,
+    storage: Storage = new DenoStorage(),
+    options: { configPath?: string } = {},
+  ) {
     this.config = config;
     this.#log = log;
     const hooks = {
@@ -53,7 +58,7 @@ export class ZkServer {
       },
     };
     this.core = config.ensemble !== null
-      ? new EnsembleCore(config, log, storage, hooks)
+      ? new EnsembleCore(config, log, storage, hooks, options.configPath)
       : new StandaloneCore(config, log, storage, hooks);
   }
 

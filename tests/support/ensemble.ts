@@ -21,6 +21,11 @@ export interface EnsembleOptions {
   /** Voting members. */
   participants: number;
   observers?: number;
+  /**
+   * Members prepared but not started, for reconfig tests: their zoo.cfg lists the ensemble
+   * plus themselves (ZooKeeper's procedure for a joiner); the others' configs omit them.
+   */
+  spares?: number;
   /** Extra zoo.cfg keys for every member. */
   cfg?: Record<string, string>;
   proxied?: boolean;
@@ -33,6 +38,7 @@ export interface EnsembleOptions {
 export interface EnsembleMemberHandle {
   id: number;
   role: "participant" | "observer";
+  spare: boolean;
   clientPort: number;
   quorumPort: number;
   electionPort: number;
@@ -68,13 +74,14 @@ export class Ensemble {
     const baseDir = await Deno.makeTempDir({ prefix: `${kind}-ensemble-` });
     const members: EnsembleMemberHandle[] = [];
     const total = opts.participants + (opts.observers ?? 0);
-    for (let id = 1; id <= total; id++) {
+    for (let id = 1; id <= total + (opts.spares ?? 0); id++) {
       const dataDir = `${baseDir}/m${id}`;
       await Deno.mkdir(dataDir, { recursive: true });
       await Deno.writeTextFile(`${dataDir}/myid`, `${id}\n`);
       members.push({
         id,
-        role: id <= opts.participants ? "participant" : "observer",
+        role: id <= opts.participants || id > total ? "participant" : "observer",
+        spare: id > total,
         clientPort: freePort(),
         quorumPort: freePort(),
         electionPort: freePort(),
@@ -96,7 +103,7 @@ export class Ensemble {
       }
     }
     for (const m of members) await e.#writeCfg(m);
-    await Promise.all(members.map((m) => e.startMember(m.id)));
+    await Promise.all(members.filter((m) => !m.spare).map((m) => e.startMember(m.id)));
     await e.waitForLeader(60_000);
     return e;
   }
@@ -105,6 +112,12 @@ export class Ensemble {
     const m = this.members.find((x) => x.id === id);
     if (m === undefined) throw new Error(`no member ${id}`);
     return m;
+  }
+
+  /** The `server.N=...` spec a reconfig uses to add member `id` (with its client port). */
+  joinSpec(id: number, role: "participant" | "observer" = "participant"): string {
+    const m = this.member(id);
+    return `server.${id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:${role};127.0.0.1:${m.clientPort}`;
   }
 
   /** "127.0.0.1:p1,127.0.0.1:p2,..." over the given members (default all). */
@@ -127,6 +140,7 @@ export class Ensemble {
       ...(this.#opts.cfg ?? {}),
     };
     for (const m of this.members) {
+      if (m.spare && m !== self) continue;
       const quorumPort = m === self
         ? m.quorumPort
         : this.proxies.get(`${self.id}->${m.id}`)?.port ?? m.quorumPort;
@@ -207,7 +221,9 @@ export class Ensemble {
       last = ids.map((id, i) => `${id}:${modes[i]}`).join(" ");
       const leaders = ids.filter((_, i) => modes[i] === "leader");
       const serving = modes.filter((x) => x !== null).length;
-      if (leaders.length === 1 && serving > this.#opts.participants / 2) return leaders[0];
+      if (leaders.length === 1 && serving >= Math.min(2, this.#opts.participants)) {
+        return leaders[0];
+      }
       await sleep(50);
     }
     const tails = await Promise.all(

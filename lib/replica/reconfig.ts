@@ -1,0 +1,154 @@
+/**
+ * The reconfig operation (opcode 16) as Apache ZooKeeper 3.8's leader prepares it
+ * (PrepRequestProcessor): checks in ZooKeeper's order, then the new configuration as the
+ * text /zookeeper/config will hold, versioned by the txn's zxid.
+ *
+ *   RECONFIGINPROGRESS  a reconfig is still uncommitted
+ *   BADVERSION          curConfigId is neither -1 nor the last configuration's version
+ *   BADARGUMENTS        a malformed member list, a joiner without its three ports, or fewer
+ *                       than two voters left
+ *   NEWCONFIGNOQUORUM   the new voters that are connected and caught up are no majority
+ *   NOAUTH              no WRITE on /zookeeper/config (checked last, as ZooKeeper does)
+ *
+ * RECONFIGDISABLED and UNIMPLEMENTED (standalone) are decided by the replica before this.
+ */
+
+import type { EnsembleMember } from "../config/ensemble.ts";
+import { parseServerLine } from "../config/ensemble.ts";
+import { Err } from "../proto/errors.ts";
+import type { Request } from "../proto/records.ts";
+import { ConfigError } from "../config/config.ts";
+
+type ReconfigRequest = Extract<Request, { op: 16 }>;
+
+/** The membership a reconfig starts from, and what the leader knows about its followers. */
+export interface ReconfigState {
+  /** The newest configuration (the pending one while a reconfig is in flight). */
+  members: readonly EnsembleMember[];
+  version: number;
+  inProgress: boolean;
+  /** Members connected to the leader with everything committed (the leader included). */
+  synced: ReadonlySet<number>;
+  /** The caller holds WRITE on /zookeeper/config (or ACLs are off). */
+  permitted: boolean;
+}
+
+export type ReconfigOutcome = { err: number } | { data: Uint8Array; members: EnsembleMember[] };
+
+function hostText(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** One member as ZooKeeper's QuorumServer.toString() writes it. */
+export function memberSpec(m: EnsembleMember): string {
+  let s = `${hostText(m.host)}:${m.quorumPort}:${m.electionPort}:${m.role}`;
+  if (m.clientPort !== null) s += `;${hostText(m.clientAddress ?? "0.0.0.0")}:${m.clientPort}`;
+  return s;
+}
+
+/** /zookeeper/config's text: `server.N=spec` lines by id, then `version=<hex>`. */
+export function configText(members: readonly EnsembleMember[], version: number): string {
+  const lines = [...members].sort((a, b) => a.id - b.id).map((m) =>
+    `server.${m.id}=${memberSpec(m)}`
+  );
+  return [...lines, `version=${version.toString(16)}`].join("\n");
+}
+
+/** Reads /zookeeper/config's text back (unparsable lines are skipped). */
+export function parseConfigText(text: string): { members: EnsembleMember[]; version: number } {
+  const members: EnsembleMember[] = [];
+  let version = 0;
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq < 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key === "version") version = parseInt(value, 16) || 0;
+    else if (key.startsWith("server.")) {
+      try {
+        members.push(parseServerLine(key, value));
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+      }
+    }
+  }
+  return { members, version };
+}
+
+class BadArguments extends Error {}
+
+function parseMember(key: string, value: string): EnsembleMember {
+  try {
+    return parseServerLine(key.trim(), value.trim());
+  } catch (e) {
+    if (e instanceof ConfigError) throw new BadArguments(e.message);
+    throw e;
+  }
+}
+
+/** Prepares a reconfig on the leader; `zxid` becomes the new configuration's version. */
+export function prepareReconfig(
+  req: ReconfigRequest,
+  state: ReconfigState,
+  zxid: number,
+): ReconfigOutcome {
+  if (state.inProgress) return { err: Err.RECONFIGINPROGRESS };
+  if (req.curConfigId !== -1 && req.curConfigId !== state.version) return { err: Err.BADVERSION };
+  let next: Map<number, EnsembleMember>;
+  try {
+    next = req.newMembers !== null
+      ? nonIncremental(req.newMembers)
+      : incremental(state.members, req.joiningServers, req.leavingServers);
+  } catch (e) {
+    if (e instanceof BadArguments) return { err: Err.BADARGUMENTS };
+    throw e;
+  }
+  const members = [...next.values()];
+  const voters = members.filter((m) => m.role === "participant");
+  if (voters.length < 2) return { err: Err.BADARGUMENTS };
+  const synced = voters.filter((m) => state.synced.has(m.id)).length;
+  if (synced * 2 <= voters.length) return { err: Err.NEWCONFIGNOQUORUM };
+  if (!state.permitted) return { err: Err.NOAUTH };
+  return { data: new TextEncoder().encode(configText(members, zxid)), members };
+}
+
+/** `newMembers`: the whole new list, comma or newline separated `server.N=spec` entries. */
+function nonIncremental(text: string): Map<number, EnsembleMember> {
+  const out = new Map<number, EnsembleMember>();
+  for (const raw of text.replaceAll(",", "\n").split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const eq = line.search(/[=:]/);
+    if (eq < 0) throw new BadArguments(`'${line}' is not key=value`);
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1);
+    if (key === "version") continue;
+    if (!key.startsWith("server.")) throw new BadArguments(`unexpected key ${key}`);
+    const m = parseMember(key, value);
+    out.set(m.id, m);
+  }
+  return out;
+}
+
+/** Joining (`server.N=spec`, each with its client port) and leaving (ids) applied in turn. */
+function incremental(
+  current: readonly EnsembleMember[],
+  joining: string | null,
+  leaving: string | null,
+): Map<number, EnsembleMember> {
+  const out = new Map(current.map((m) => [m.id, m]));
+  for (const id of (leaving ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    if (!/^-?\d+$/.test(id)) throw new BadArguments(`'${id}' is not a server id`);
+    out.delete(Number(id));
+  }
+  for (const raw of (joining ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const parts = raw.split("=");
+    if (parts.length !== 2) throw new BadArguments("Wrong format of server string");
+    const m = parseMember(parts[0], parts[1]);
+    if (m.clientPort === null) {
+      throw new BadArguments("each server should have 3 ports specified");
+    }
+    out.set(m.id, m);
+  }
+  return out;
+}
