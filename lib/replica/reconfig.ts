@@ -18,6 +18,7 @@ import { parseServerLine } from "../config/ensemble.ts";
 import { Err } from "../proto/errors.ts";
 import type { Request } from "../proto/records.ts";
 import { ConfigError } from "../config/config.ts";
+import { parseConfigData, renderConfigData } from "../config/config_data.ts";
 
 type ReconfigRequest = Extract<Request, { op: 16 }>;
 
@@ -35,44 +36,15 @@ export interface ReconfigState {
 
 export type ReconfigOutcome = { err: number } | { data: Uint8Array; members: EnsembleMember[] };
 
-function hostText(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
-}
-
-/** One member as ZooKeeper's QuorumServer.toString() writes it. */
-export function memberSpec(m: EnsembleMember): string {
-  let s = `${hostText(m.host)}:${m.quorumPort}:${m.electionPort}:${m.role}`;
-  if (m.clientPort !== null) s += `;${hostText(m.clientAddress ?? "0.0.0.0")}:${m.clientPort}`;
-  return s;
-}
-
-/** /zookeeper/config's text: `server.N=spec` lines by id, then `version=<hex>`. */
+/** /zookeeper/config's text for `members` at `version` (ZooKeeper's QuorumMaj form). */
 export function configText(members: readonly EnsembleMember[], version: number): string {
-  const lines = [...members].sort((a, b) => a.id - b.id).map((m) =>
-    `server.${m.id}=${memberSpec(m)}`
-  );
-  return [...lines, `version=${version.toString(16)}`].join("\n");
+  return renderConfigData(members, version);
 }
 
-/** Reads /zookeeper/config's text back (unparsable lines are skipped). */
+/** Reads /zookeeper/config's text back. */
 export function parseConfigText(text: string): { members: EnsembleMember[]; version: number } {
-  const members: EnsembleMember[] = [];
-  let version = 0;
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq < 0) continue;
-    const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
-    if (key === "version") version = parseInt(value, 16) || 0;
-    else if (key.startsWith("server.")) {
-      try {
-        members.push(parseServerLine(key, value));
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-      }
-    }
-  }
-  return { members, version };
+  const data = parseConfigData(text);
+  return { members: [...data.members], version: data.version };
 }
 
 class BadArguments extends Error {}
@@ -114,20 +86,12 @@ export function prepareReconfig(
 
 /** `newMembers`: the whole new list, comma or newline separated `server.N=spec` entries. */
 function nonIncremental(text: string): Map<number, EnsembleMember> {
-  const out = new Map<number, EnsembleMember>();
-  for (const raw of text.replaceAll(",", "\n").split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const eq = line.search(/[=:]/);
-    if (eq < 0) throw new BadArguments(`'${line}' is not key=value`);
-    const key = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1);
-    if (key === "version") continue;
-    if (!key.startsWith("server.")) throw new BadArguments(`unexpected key ${key}`);
-    const m = parseMember(key, value);
-    out.set(m.id, m);
+  try {
+    return new Map(parseConfigData(text.replaceAll(",", "\n")).members.map((m) => [m.id, m]));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new BadArguments(e.message);
+    throw e;
   }
-  return out;
 }
 
 /** Joining (`server.N=spec`, each with its client port) and leaving (ids) applied in turn. */
