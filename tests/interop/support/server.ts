@@ -39,6 +39,10 @@ export function baseCfg(dataDir: string, port: number): Record<string, string> {
     clientPort: String(port),
     clientPortAddress: "127.0.0.1",
     "4lw.commands.whitelist": "*",
+    // The admin HTTP server on a port of its own (0: any free one), so parallel test servers
+    // do not fight over 8080; tests of the admin API set their own.
+    "admin.serverAddress": "127.0.0.1",
+    "admin.serverPort": "0",
   };
 }
 
