@@ -125,6 +125,19 @@ export class DataTree {
     config.aversion = -1;
   }
 
+  /**
+   * Sets /zookeeper/config outside the log, as ZooKeeper does when a member starts with its
+   * configuration (each member writes its own; reconfig txns change it through the log).
+   */
+  initConfigNode(data: Uint8Array, mzxid: number, timeMs: number): void {
+    const node = this.nodes.get(CONFIG_NODE_PATH)!;
+    this.approximateDataBytes += data.byteLength - (node.data?.byteLength ?? 0);
+    node.data = data;
+    node.version = -1;
+    node.mzxid = mzxid;
+    node.mtimeMs = timeMs;
+  }
+
   #addSystemNode(path: string, acl: readonly Acl[]): ZNode {
     const node = new ZNode(new Uint8Array(0), acl, 0, 0, 0n);
     this.nodes.set(path, node);
