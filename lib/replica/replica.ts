@@ -365,6 +365,17 @@ export class Replica {
       return;
     }
     const session = this.sessions.get(req.sessionId);
+    if (session === undefined && this.#role !== "standalone" && !this.leaderReady) {
+      // A follower or observer (or a new leader still applying the log it inherited) may not
+      // have applied the session's createSession yet: only a leader that has applied all that
+      // is committed knows the session is gone. The client tries another server.
+      this.#close(
+        conn,
+        `session 0x${BigInt.asUintN(64, req.sessionId).toString(16)} not known here (yet); ` +
+          `client must try another server`,
+      );
+      return;
+    }
     const valid = session !== undefined && !session.closing &&
       passwordsEqual(req.passwd, sessionPassword(req.sessionId));
     if (!valid) {
@@ -748,6 +759,9 @@ export class Replica {
     this.#localSessions.clear();
     this.pending = new PendingChanges(this.tree);
     this.#held = null;
+    // Expiries and closes prepared in the old role were dropped with its uncommitted txns (one
+    // that did commit removes its session when applied): the sessions live on until then.
+    for (const session of this.sessions.all()) session.closing = false;
     if (role !== "leader") return;
     // Zxids of this leader carry its term; the first is a no-op whose commit means every
     // entry inherited from earlier terms is committed and applied.
@@ -952,7 +966,7 @@ export class Replica {
 
   #writeReply(xid: number, request: Request, txn: Txn, result: ApplyResult): Uint8Array {
     const zxid = this.tree.lastZxid;
-    if (request.op === Op.sync) {
+    if (request.op === Op.sync && txn.type === "error" && txn.err === Err.OK) {
       return replyFrame(xid, zxid, Err.OK, (w) => w.ustring(request.path));
     }
     if (request.op === Op.reconfig && txn.type === "reconfig") {
