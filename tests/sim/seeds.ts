@@ -1,0 +1,42 @@
+/**
+ * Seeds the simulator runs on every test run. Every seed that ever failed stays here, with a
+ * line saying what it found, even after the fix: a seed is a whole scenario (ensemble size,
+ * faults, timings), and replaying it guards against the bug coming back. Changes to the code
+ * under test change what a seed does, so a seed keeps its value as a varied scenario rather
+ * than as an exact reproduction.
+ *
+ * Replay one with `ZKD_SIM_SEED=<seed> deno test --allow-all tests/sim/` (add
+ * ZKD_SIM_TRACE=1 for the whole trace).
+ */
+
+export interface SeedCase {
+  seed: number;
+  /** What the seed found, or what it covers. */
+  why: string;
+}
+
+export const SEEDS: readonly SeedCase[] = [
+  {
+    seed: 1,
+    why:
+      "5 voters, 7 clients; found a simulator bug: an early unpause reordered a stopped member's input",
+  },
+  { seed: 3, why: "3 voters + observer, power failure, torn WAL tail cut at recovery" },
+  // A follower or observer that had not applied a session's createSession yet answered a
+  // reconnect with "session expired" (the session was alive): fixed in Replica.#connect.
+  { seed: 118, why: "false session expiry on a lagging follower" },
+  { seed: 136, why: "false session expiry on a lagging follower" },
+  { seed: 218, why: "false session expiry on a follower of a new leader" },
+  { seed: 248, why: "false session expiry on a lagging follower" },
+  { seed: 518, why: "false session expiry on a lagging follower" },
+  { seed: 522, why: "false session expiry on a lagging observer" },
+  // A leader that lost its term before its expiry (closeSession) committed kept the session
+  // marked closing: never expired again, and refused as expired: fixed in Replica.setRole.
+  { seed: 119, why: "session told expired, never closed" },
+  { seed: 428, why: "session told expired, never closed" },
+  { seed: 217, why: "abandoned session never expired" },
+  { seed: 516, why: "abandoned session never expired" },
+  // sync forwarded for a session the leader had expired was answered OK although its entry
+  // is SESSIONEXPIRED: fixed in Replica.#writeReply.
+  { seed: 412, why: "sync answered OK for an expired session" },
+];
