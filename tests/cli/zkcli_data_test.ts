@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { clientConfigString } from "../../lib/cli/zkcli/client_config.ts";
+import { clientConfigString, javaPropertiesOrder } from "../../lib/cli/zkcli/client_config.ts";
 import {
   DataFormatError,
   formatData,
@@ -59,10 +59,43 @@ Deno.test("clientConfigString() gives ConfigUtils.getClientConfigStr's version a
         "server.3=[::1]:2888:3888;[::1]:2182\n" +
         "version=100000003\n",
     ),
-    "100000003 10.0.0.1:2181,0.0.0.0:2181,::1:2182",
+    // Java's order (its Properties' hash bins: server.2 before server.1) and host forms.
+    "100000003 0.0.0.0:2181,10.0.0.1:2181,0:0:0:0:0:0:0:1:2182",
   );
   // A server without a client port contributes an empty entry, as in Java.
-  assert.equal(clientConfigString("server.1=h:1:2\nserver.2=h:1:2;3\n"), " ,0.0.0.0:3");
+  assert.equal(clientConfigString("server.1=h:1:2\nserver.2=h:1:2;3\n"), " 0.0.0.0:3,");
+  // A line QuorumServer cannot parse is left out (no entry, no comma).
+  assert.equal(clientConfigString("server.1=h:1:2;5\nserver.2=garbage\n"), " 0.0.0.0:5");
+});
+
+Deno.test("javaPropertiesOrder() iterates keys as Java 17's Properties does", () => {
+  // Checked against a JVM: 16 bins by String.hashCode; a resize at 12 keys splits bins.
+  assert.deepEqual(
+    javaPropertiesOrder(["server.1", "server.2", "server.3", "server.4", "server.5", "version"]),
+    ["server.2", "server.1", "server.5", "server.4", "server.3", "version"],
+  );
+  const many = Array.from({ length: 13 }, (_, i) => `server.${i + 1}`).concat("version");
+  assert.deepEqual(javaPropertiesOrder(many), [
+    "version",
+    "server.10",
+    "server.11",
+    "server.2",
+    "server.1",
+    "server.12",
+    "server.13",
+    "server.6",
+    "server.5",
+    "server.4",
+    "server.3",
+    "server.9",
+    "server.8",
+    "server.7",
+  ]);
+  // A key put again keeps its first place.
+  assert.deepEqual(javaPropertiesOrder(["server.1", "server.2", "server.1"]), [
+    "server.2",
+    "server.1",
+  ]);
 });
 
 function exportText(nodes: unknown[], root = "/app"): string {
