@@ -9,6 +9,7 @@
 import { ZkError } from "../../client/errors.ts";
 import { aclCommands } from "./acl_commands.ts";
 import { type Command, CommandError, emit, type Shell, usageLine } from "./command.ts";
+import { configCommands } from "./config_commands.ts";
 import { DataFormatError } from "./data_format.ts";
 import { exportCommand, importCommand } from "./export_commands.ts";
 import { keeperErrorText } from "./format.ts";
@@ -44,6 +45,7 @@ const commands: readonly Command[] = [
   ...nodeCommands,
   ...aclCommands,
   ...watchCommands,
+  ...configCommands,
   treeCommand,
   exportCommand,
   importCommand,

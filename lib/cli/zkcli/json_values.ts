@@ -69,7 +69,8 @@ export function errorJson(message: string, e: unknown): Record<string, unknown> 
   const out: Record<string, unknown> = { error: message };
   if (e instanceof ZkError) {
     out.code = errName(e.code);
-    if (e.path !== undefined) out.path = e.path;
+    // Reconfig errors come without a path (as the Java client raises them).
+    if (e.path !== undefined && e.path !== "") out.path = e.path;
   }
   return out;
 }

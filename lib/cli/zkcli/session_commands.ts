@@ -1,16 +1,12 @@
 /**
  * The shell's session and bookkeeping commands with zkCli 3.8's behaviour: connect, close,
- * quit/exit, version, config, and the numbered history of this session (history, redo).
+ * quit/exit, version, and the numbered history of this session (history, redo).
  */
 
 import { VERSION_LINE } from "../../version.ts";
-import { clientConfigString } from "./client_config.ts";
 import { type Command, CommandError, emit } from "./command.ts";
-import { statLines } from "./format.ts";
-import { statJson } from "./json_values.ts";
 import { tokenizeLine } from "./tokenize.ts";
 
-const CONFIG_NODE = "/zookeeper/config";
 /** zkCli's history shows the current command and the ten before it. */
 const HISTORY_SHOWN = 10;
 
@@ -60,24 +56,6 @@ const version: Command = {
   run({ shell }) {
     emit(shell, { version: VERSION_LINE }, () => [`ZooKeeper CLI version: ${VERSION_LINE}`]);
     return Promise.resolve();
-  },
-};
-
-const config: Command = {
-  name: "config",
-  usage: "[-c] [-w] [-s]",
-  options: { c: false, w: false, s: false },
-  argsMin: 1,
-  needsSession: true,
-  async run({ shell, zk, opts }) {
-    // ZooKeeper.getConfig is a getData of the config node (a watch on it is the config watch).
-    const { data, stat } = await zk.getData(CONFIG_NODE, opts.has("w"));
-    const text = data === null ? "null" : new TextDecoder().decode(data);
-    const clientConfig = clientConfigString(text);
-    emit(shell, { config: text, clientConfig, stat: statJson(stat) }, () => [
-      opts.has("c") ? clientConfig : text,
-      ...(opts.has("s") ? statLines(stat) : []),
-    ]);
   },
 };
 
@@ -132,7 +110,6 @@ export const sessionCommands: readonly Command[] = [
   quit,
   { ...quit, name: "exit" },
   version,
-  config,
   history,
   redo,
 ];
