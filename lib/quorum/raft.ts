@@ -89,6 +89,8 @@ interface Progress {
   idleTicks: number;
   /** Ticks since the member last answered anything. */
   silentTicks: number;
+  /** The highest commit point this member was told (and can apply). */
+  toldCommit: number;
 }
 
 interface Held {
@@ -240,9 +242,31 @@ export class RaftNode {
     }
     if (this.#role === "leader" && !this.#active.voters.has(this.id)) {
       // A leader that removed itself hands over to the best remaining voter and steps down
-      // once that one takes over (or at the next check-quorum, if nobody can).
-      this.transferLeadership();
+      // once that one takes over (or at the next check-quorum, if nobody can) — after the
+      // other removed members heard the news, or a short while, whichever comes first.
+      this.#handOverAfterTicks = Math.max(2, Math.floor(this.#o.electionTicks / 2));
+      this.#handOverTicksMin = 1;
     }
+  }
+
+  /** A self-removed leader: ticks left before it hands over even if leavers are silent. */
+  #handOverAfterTicks: number | null = null;
+
+  /** Ticks to wait at least, so the commit point reaches everyone before a new term starts. */
+  #handOverTicksMin = 0;
+
+  #maybeHandOver(): void {
+    if (this.#handOverAfterTicks === null || this.#role !== "leader") return;
+    if (this.#handOverTicksMin > 0) return;
+    // Everyone who stays has the change, and everyone who leaves has heard: a new term now
+    // costs no client its reconfig reply.
+    let settled = this.#leaving.size === 0;
+    for (const [id, p] of this.#progress) {
+      if (isMember(this.#active, id) && p.toldCommit < this.#commit) settled = false;
+    }
+    if (!settled && this.#handOverAfterTicks > 0) return;
+    this.#handOverAfterTicks = null;
+    this.transferLeadership();
   }
 
   #afterMembershipChange(): void {
@@ -267,6 +291,7 @@ export class RaftNode {
         recentActive: true,
         idleTicks: 0,
         silentTicks: 0,
+        toldCommit: 0,
       });
     }
   }
@@ -350,8 +375,6 @@ export class RaftNode {
   #leaving = new Map<number, number>();
   /** Leader: the commit point when it took over (members at or past it have synced). */
   #leaderStartCommit = 0;
-  /** Leader: the commit point moved since the last takeOutput(). */
-  #commitAdvanced = false;
 
   #saveHardState(): void {
     this.#batch().hardState = { term: this.#term, votedFor: this.#votedFor };
@@ -359,6 +382,17 @@ export class RaftNode {
 
   #send(message: RaftMessage): void {
     this.#messages.push(message);
+    if (message.type === "append" || message.type === "heartbeat") {
+      const p = this.#progress.get(message.to);
+      if (p === undefined) return;
+      // What the follower may apply from this message: the commit point, capped by what it
+      // holds (for an append, up to the entries it carries).
+      const held = message.type === "append"
+        ? (message.entries.at(-1)?.zxid ?? message.prevZxid)
+        : message.commitZxid;
+      const told = Math.min(message.commitZxid, held);
+      if (told > p.toldCommit) p.toldCommit = told;
+    }
   }
 
   /** Sends once everything decided so far is on disk. */
@@ -370,18 +404,17 @@ export class RaftNode {
 
   /** Everything to persist and send since the last call. */
   takeOutput(): RaftOutput {
-    if (this.#commitAdvanced && this.#role === "leader") {
-      // Followers learn the new commit point now, not at the next heartbeat, so their clients'
-      // forwarded writes are answered without waiting up to a heartbeat interval. One message
-      // per member per turn, however many entries committed in it.
+    if (this.#role === "leader") {
+      // Followers learn a new commit point now, not at the next heartbeat, so their clients'
+      // forwarded writes are answered without waiting up to a heartbeat interval. At most one
+      // message per member per turn, however many entries committed in it.
       for (const [id, p] of this.#progress) {
         const commitZxid = Math.min(p.match, this.#commit);
-        if (commitZxid > 0) {
+        if (commitZxid > p.toldCommit) {
           this.#send({ type: "heartbeat", from: this.id, to: id, term: this.#term, commitZxid });
         }
       }
     }
-    this.#commitAdvanced = false;
     this.#seal();
     const out = { persist: this.#pendingPersist, messages: this.#messages };
     this.#pendingPersist = [];
@@ -428,10 +461,23 @@ export class RaftNode {
   tick(): void {
     this.#electionElapsed++;
     if (this.#role === "leader") {
+      if (this.#handOverAfterTicks !== null) {
+        this.#handOverAfterTicks--;
+        this.#handOverTicksMin--;
+        this.#maybeHandOver();
+      }
       this.#tickLeader();
       return;
     }
-    if (this.#role === "observer") return;
+    if (this.#role === "observer") {
+      // A non-voter cannot elect anyone; once its leader has been silent for an election
+      // timeout it forgets it (and stops serving) until a leader speaks to it again.
+      if (this.#leaderId !== null && this.#electionElapsed >= this.#randomizedElectionTicks) {
+        this.#leaderId = null;
+        this.#resetElectionTimer();
+      }
+      return;
+    }
     if (this.#electionElapsed >= this.#randomizedElectionTicks) {
       this.#campaign(true, false);
     }
@@ -546,6 +592,7 @@ export class RaftNode {
         recentActive: true,
         idleTicks: 0,
         silentTicks: 0,
+        toldCommit: 0,
       });
     }
     // Tell everyone at once (followers learn the leader, candidates stand down).
@@ -911,6 +958,7 @@ export class RaftNode {
     });
     this.#leaving.delete(id);
     this.#progress.delete(id);
+    this.#maybeHandOver();
     return true;
   }
 
@@ -938,7 +986,6 @@ export class RaftNode {
     if (p !== null) candidate = Math.min(candidate, majorityValue(p.members.voters, matchOf));
     if (candidate > this.#commit && epochOf(candidate) === this.#term) {
       this.#commit = candidate;
-      this.#commitAdvanced = true;
       this.#noteCommitted();
     }
   }

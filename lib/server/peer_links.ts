@@ -16,7 +16,9 @@ import { ClientSocket } from "./client_socket.ts";
 import type { Logger } from "./log.ts";
 
 const HELLO_MAGIC = 0x5a4b4450; // "ZKDP"
-const PROTOCOL_VERSION = 1;
+/** 2: the hello carries the sender's quorum address, so a member can answer one it does not
+ * know yet (a joiner learning its leader, before the log tells it the membership). */
+const PROTOCOL_VERSION = 2;
 /** Snapshot transfers are single frames, so the limit is generous. */
 const PEER_FRAME_BYTES_MAX = 1024 * 1024 * 1024;
 /** Output queued for a peer that is not reading before new messages to it are dropped. */
@@ -43,6 +45,8 @@ export class PeerLinks {
   readonly #onPeerDown: (id: number) => void;
   readonly #outbound = new Map<number, Outbound>();
   readonly #inbound = new Set<ClientSocket>();
+  /** Members with an open inbound link (id -> number of links). */
+  readonly #inboundPeers = new Map<number, number>();
   #listener: Deno.TcpListener | null = null;
   #closed = false;
   #nextSocketId = 1;
@@ -152,9 +156,13 @@ export class PeerLinks {
       if (o.socket === sock) o.socket = null;
     });
     o.socket = sock;
-    const hello = new JuteWriter(32);
-    hello.int(16).int(HELLO_MAGIC).int(PROTOCOL_VERSION).long(this.#ensemble.myId);
-    sock.send(hello.toBytes());
+    const self = this.#ensemble.self;
+    const hello = new JuteWriter(64);
+    hello.int(0).int(HELLO_MAGIC).int(PROTOCOL_VERSION).long(this.#ensemble.myId);
+    hello.ustring(self.host).int(self.quorumPort);
+    const bytes = hello.toBytes();
+    new DataView(bytes.buffer).setInt32(0, bytes.byteLength - 4);
+    sock.send(bytes);
     this.#log.info(`connected to member ${o.member.id} at ${o.member.host}:${o.member.quorumPort}`);
     // Outbound links carry no incoming frames; reading detects the peer going away.
     this.#drainOutbound(sock, o);
@@ -203,7 +211,8 @@ export class PeerLinks {
         sock.decoder.push(buf.subarray(0, n));
         for (let body = sock.decoder.next(); body !== undefined; body = sock.decoder.next()) {
           if (peer === null) {
-            peer = this.#hello(body);
+            peer = this.#hello(body, remote);
+            this.#inboundPeers.set(peer, (this.#inboundPeers.get(peer) ?? 0) + 1);
             continue;
           }
           const m = decodePeerMessage(body);
@@ -218,12 +227,16 @@ export class PeerLinks {
       this.#log.warn(`closing quorum link from ${remote.hostname}:${remote.port}: ${e.message}`);
     }
     sock.destroy();
-    if (peer !== null && !this.#closed) this.#onPeerDown(peer);
+    if (peer === null) return;
+    const left = (this.#inboundPeers.get(peer) ?? 1) - 1;
+    if (left > 0) this.#inboundPeers.set(peer, left);
+    else this.#inboundPeers.delete(peer);
+    if (!this.#closed) this.#onPeerDown(peer);
   }
 
-  #hello(body: Uint8Array): number {
-    const r = new JuteReader(body);
-    if (body.byteLength !== 16 || r.int() !== HELLO_MAGIC) {
+  #hello(body: Uint8Array, remote: Deno.NetAddr): number {
+    const r = new JuteReader(body, 1024);
+    if (body.byteLength < 16 || r.int() !== HELLO_MAGIC) {
       throw new DecodeError("not a zkd quorum link (bad hello)");
     }
     const version = r.int();
@@ -235,6 +248,35 @@ export class PeerLinks {
     // before it is in the configuration, and Raft ignores messages from non-members.
     if (!Number.isSafeInteger(id) || id < 0 || id === this.#ensemble.myId) {
       throw new DecodeError(`bad member id ${id}`);
+    }
+    const host = r.ustring();
+    const quorumPort = r.int();
+    if (host === null || quorumPort <= 0 || quorumPort > 65535 || r.remaining !== 0) {
+      throw new DecodeError("bad address in hello");
+    }
+    if (!this.#outbound.has(id)) {
+      // A member we have no configuration for (yet): answer it where it says it listens
+      // (a wildcard address means: where it connected from).
+      const dialHost = host === "0.0.0.0" || host === "::" ? remote.hostname : host;
+      this.#log.info(`quorum links: member ${id} introduced itself at ${dialHost}:${quorumPort}`);
+      const o: Outbound = {
+        member: {
+          id,
+          host: dialHost,
+          quorumPort,
+          electionPort: 0,
+          role: "participant",
+          clientAddress: null,
+          clientPort: null,
+          clientAddressFromStatic: false,
+        },
+        socket: null,
+        dialing: false,
+        lastDialMs: 0,
+        retiring: false,
+      };
+      this.#outbound.set(id, o);
+      this.#dial(o);
     }
     return id;
   }
@@ -249,6 +291,8 @@ export class PeerLinks {
     );
     for (const [id, o] of [...this.#outbound]) {
       const m = wanted.get(id);
+      // A member that talks to us keeps its link even if no configuration names it yet.
+      if (m === undefined && this.#inboundPeers.has(id)) continue;
       if (m !== undefined && m.host === o.member.host && m.quorumPort === o.member.quorumPort) {
         continue;
       }

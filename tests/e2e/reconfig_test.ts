@@ -156,10 +156,13 @@ Deno.test({
       // Shrink to 3, removing the leader (and one more).
       const leader = await e.waitForLeader(10_000);
       const other = [1, 2, 3].find((id) => id !== leader)!;
-      const shrunk = parseConfig(
-        (await admin.reconfig({ leaving: `${leader},${other}` }, -1)).data,
-      );
       const remaining = [1, 2, 3, 4, 5].filter((id) => id !== leader && id !== other);
+      // Asked through a member that stays: the removed ones stop serving their clients.
+      const stayer = await superClient(e.connectString(remaining));
+      const shrunk = parseConfig(
+        (await stayer.reconfig({ leaving: `${leader},${other}` }, -1)).data,
+      );
+      await stayer.close();
       assert.deepEqual([...shrunk.members.keys()].sort(), remaining);
       const newLeader = await e.waitForLeader(15_000, [leader, other]);
       assert.ok(remaining.includes(newLeader));
