@@ -418,7 +418,17 @@ export class Replica {
       return;
     }
     const session = this.sessions.get(sessionId);
-    if (session === undefined || !passwordsEqual(passwd, sessionPassword(sessionId))) {
+    if (session === undefined) {
+      // A global session this member has not applied (yet): without a leader it cannot tell
+      // whether it expired, so it refuses it as ZooKeeper's read-only server refuses global
+      // sessions; the client tries another server (never "expired": that is final for it).
+      this.#close(
+        conn,
+        `session 0x${BigInt.asUintN(64, sessionId).toString(16)} not known in read-only mode`,
+      );
+      return;
+    }
+    if (!passwordsEqual(passwd, sessionPassword(sessionId))) {
       this.#send(conn, invalidSessionFrame(true));
       this.#close(conn, `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)}`);
       return;
