@@ -43,6 +43,16 @@ export interface NodeView {
   children: string[];
 }
 
+/** A client's one-shot watch, armed by a read answered at `armedZxid`. */
+export interface WatchProgress {
+  path: string;
+  table: "data" | "child";
+  armedZxid: number;
+  /** History.watchFires' cursor. */
+  next: number;
+  fires: { zxid: number; type: number } | null;
+}
+
 interface Committed {
   entry: TxnEntry;
   bytes: Uint8Array;
@@ -96,6 +106,11 @@ export class History {
   readonly #committed = new Map<number, Committed>();
   readonly #genesisDigest: bigint;
   readonly #views = new Map<string, Array<{ zxid: number; view: NodeView | null }>>();
+  /** Per path, the txns whose apply fired a watch trigger: the first event type per table. */
+  readonly #triggers = new Map<
+    string,
+    Array<{ zxid: number; data: number | null; child: number | null }>
+  >();
   /** Session id -> zxid of its createSession / closeSession. */
   readonly sessionsCreated = new Map<bigint, number>();
   readonly sessionsClosed = new Map<bigint, number>();
@@ -159,7 +174,18 @@ export class History {
 
   #extend(entry: TxnEntry, bytes: Uint8Array): void {
     const ref = this.ref;
-    ref.apply(entry);
+    const fired = new Map<string, { zxid: number; data: number | null; child: number | null }>();
+    for (const t of ref.apply(entry).triggers) {
+      let f = fired.get(t.path);
+      if (f === undefined) fired.set(t.path, f = { zxid: entry.zxid, data: null, child: null });
+      if (t.table !== "child") f.data ??= t.type;
+      if (t.table !== "data") f.child ??= t.type;
+    }
+    for (const [path, f] of fired) {
+      let log = this.#triggers.get(path);
+      if (log === undefined) this.#triggers.set(path, log = []);
+      log.push(f);
+    }
     const txn = entry.txn;
     if (txn.type === "createSession") {
       if (this.sessionsCreated.has(entry.sessionId)) {
@@ -209,6 +235,30 @@ export class History {
       index: this.#chain.length - 1,
       digest: treeDigest(ref),
     });
+  }
+
+  /**
+   * Advances `w` to the first committed txn after `w.armedZxid` whose apply triggers a watch
+   * of its table on its path (the reference tree's triggers: the same rules the members fire
+   * by, so what is checked is the delivery). Resumes where the last call stopped.
+   */
+  watchFires(w: WatchProgress): { zxid: number; type: number } | null {
+    if (w.fires !== null) return w.fires;
+    const log = this.#triggers.get(w.path) ?? [];
+    if (w.next < 0) {
+      let i = 0;
+      while (i < log.length && log[i].zxid <= w.armedZxid) i++;
+      w.next = i;
+    }
+    for (; w.next < log.length; w.next++) {
+      const t = log[w.next];
+      const type = w.table === "data" ? t.data : t.child;
+      if (type !== null) {
+        w.fires = { zxid: t.zxid, type };
+        return w.fires;
+      }
+    }
+    return null;
   }
 
   /**

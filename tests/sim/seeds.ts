@@ -24,7 +24,11 @@ export const SEEDS: readonly SeedCase[] = [
   { seed: 3, why: "3 voters + observer, power failure, torn WAL tail cut at recovery" },
   // A follower or observer that had not applied a session's createSession yet answered a
   // reconnect with "session expired" (the session was alive): fixed in Replica.#connect.
-  { seed: 118, why: "false session expiry on a lagging follower" },
+  {
+    seed: 118,
+    why: "false session expiry on a lagging follower; later (read-only mode) on a member " +
+      "without a leader that had not applied the session: fixed in Replica.#connectReadOnly",
+  },
   { seed: 136, why: "false session expiry on a lagging follower" },
   { seed: 218, why: "false session expiry on a follower of a new leader" },
   { seed: 248, why: "false session expiry on a lagging follower" },
@@ -39,4 +43,9 @@ export const SEEDS: readonly SeedCase[] = [
   // sync forwarded for a session the leader had expired was answered OK although its entry
   // is SESSIONEXPIRED: fixed in Replica.#writeReply.
   { seed: 412, why: "sync answered OK for an expired session" },
+  {
+    seed: 3054,
+    why: "checker bug: a node created and deleted while the client was away fires no catch-up",
+  },
+  { seed: 4003, why: "read-only mode: members without a leader serve read-only clients" },
 ];

@@ -16,7 +16,7 @@
 
 import { Err, errName } from "../../lib/proto/errors.ts";
 import { JuteReader, JuteWriter } from "../../lib/proto/jute.ts";
-import { CreateFlag, Op, Xid } from "../../lib/proto/ops.ts";
+import { CreateFlag, EventType, Op, Xid } from "../../lib/proto/ops.ts";
 import {
   readConnectResponse,
   readReplyHeader,
@@ -27,7 +27,7 @@ import {
   writeRequest,
 } from "../../lib/proto/records.ts";
 import { type Random, randomBelow } from "../../lib/util/random.ts";
-import { fail, hex, type History, type NodeView, sid } from "./history.ts";
+import { fail, hex, type History, type NodeView, sid, type WatchProgress } from "./history.ts";
 import { between, chance } from "./network.ts";
 
 export interface SimConn {
@@ -40,6 +40,8 @@ export interface SimConn {
 /** What a client needs from the simulated world. */
 export interface ClientEnv {
   readonly random: Random;
+  /** Members serve read-only clients while they have no leader (readonlymode.enabled). */
+  readonly readOnlyMode: boolean;
   readonly history: History;
   now(): number;
   hostCount(): number;
@@ -60,7 +62,7 @@ export interface ClientEnv {
   trace(line: string): void;
 }
 
-type Kind = "write" | "sync" | "read" | "close";
+type Kind = "write" | "sync" | "read" | "close" | "setWatches";
 
 interface Outstanding {
   xid: number;
@@ -107,6 +109,15 @@ export class SimClient {
   /** Highest zxid seen in replies of the current session (what the next connect sends). */
   #lastZxidSeen = 0;
   #conn: SimConn | null = null;
+  /** The client accepts read-only servers (sends readOnly=true, as canBeReadOnly). */
+  readonly #canReadOnly: boolean;
+  /**
+   * The session was established by a read-write member (else it is a read-only member's local
+   * session, which the Java client never presents to another server: it asks for a new one).
+   */
+  #seenRw = false;
+  /** The current connection is to a member in read-only mode. */
+  #readOnlyConn = false;
   #phase: "idle" | "connecting" | "connected" = "idle";
   #retryAtMs = 0;
   #connStartedMs = 0;
@@ -117,6 +128,11 @@ export class SimClient {
   #seq = 0;
   readonly #versions = new Map<string, number>();
   #ephemerals: string[] = [];
+  /**
+   * One-shot watches armed by reads of this session ("data:/p" or "child:/p"); `absent` marks
+   * an exists watch on a missing node. Carried to the next member with setWatches.
+   */
+  readonly #watches = new Map<string, WatchProgress & { absent: boolean }>();
   /** Of /sim and /e, those this client saw exist (it creates them until then). */
   readonly #setUp = new Set<string>();
   /** Counters for the run summary. */
@@ -128,6 +144,7 @@ export class SimClient {
     this.ip = `10.1.0.${index + 1}`;
     this.#env = env;
     this.#askTimeoutMs = between(env.random, 2000, 5000);
+    this.#canReadOnly = env.readOnlyMode && chance(env.random, 0.5);
   }
 
   get sessionId(): bigint | null {
@@ -166,7 +183,7 @@ export class SimClient {
     }
     if (chance(r, 0.0004) && env.opsAllowed()) {
       this.#trace(`abandons session ${sid(this.#session!.id)}`);
-      env.abandoned(this.#session!.id);
+      if (this.#seenRw) env.abandoned(this.#session!.id);
       this.#disconnect("abandoning the session");
       this.#newSession();
       return;
@@ -180,6 +197,8 @@ export class SimClient {
   }
 
   #newSession(): void {
+    this.#watches.clear();
+    this.#seenRw = false;
     this.#session = null;
     this.#lastZxidSeen = 0;
     this.#versions.clear();
@@ -195,6 +214,7 @@ export class SimClient {
     this.#phase = "connecting";
     this.#connStartedMs = env.now();
     this.#lastHeardMs = env.now();
+    if (this.#session !== null && !this.#seenRw) this.#newSession();
     const s = this.#session;
     const w = new JuteWriter();
     writeConnectRequest(w, {
@@ -203,7 +223,7 @@ export class SimClient {
       timeOutMs: s?.timeoutMs ?? this.#askTimeoutMs,
       sessionId: s?.id ?? 0n,
       passwd: s?.passwd ?? new Uint8Array(16),
-      readOnly: false,
+      readOnly: this.#canReadOnly,
     });
     this.#trace(
       `connects to member ${host + 1} (conn ${conn.id}) ` +
@@ -240,8 +260,7 @@ export class SimClient {
     this.#env.send(this.#conn!, w.toBytes());
   }
 
-  #send(req: Request, kind: Kind): void {
-    const xid = this.#nextXid++;
+  #send(req: Request, kind: Kind, xid = this.#nextXid++): void {
     this.#pending.push({ xid, req, kind, ackedBefore: this.#env.maxAcked() });
     this.#trace(`sends xid ${xid} op ${req.op}${"path" in req ? ` ${req.path}` : ""}`);
     this.#sendFrame(xid, req);
@@ -322,14 +341,14 @@ export class SimClient {
       }
     } else if (pick < 61) {
       this.#send({ op: Op.sync, path: "/sim" }, "sync");
-      this.#send({ op: Op.getData, path: this.#key(), watch: false }, "read");
+      this.#send({ op: Op.getData, path: this.#key(), watch: chance(r, 0.3) }, "read");
     } else if (pick < 73) {
-      this.#send({ op: Op.getData, path: this.#key(), watch: false }, "read");
+      this.#send({ op: Op.getData, path: this.#key(), watch: chance(r, 0.3) }, "read");
     } else if (pick < 83) {
-      this.#send({ op: Op.exists, path: this.#key(), watch: false }, "read");
+      this.#send({ op: Op.exists, path: this.#key(), watch: chance(r, 0.3) }, "read");
     } else if (pick < 93) {
       const path = chance(r, 0.7) ? "/sim" : "/e";
-      this.#send({ op: Op.getChildren2, path, watch: false }, "read");
+      this.#send({ op: Op.getChildren2, path, watch: chance(r, 0.3) }, "read");
     } else if (pick < 94 && chance(r, 0.5)) {
       this.#send({ op: Op.closeSession }, "close");
     } else {
@@ -378,12 +397,26 @@ export class SimClient {
       }
       if (s === null) this.stats.sessions++;
       this.#session = { id: resp.sessionId, passwd: resp.passwd, timeoutMs: resp.timeOutMs };
+      this.#readOnlyConn = resp.readOnly === true;
+      if (this.#readOnlyConn && !this.#canReadOnly) {
+        fail(
+          `${this.name}: member ${conn.host + 1} is read-only, but the client did not accept that`,
+        );
+      }
+      if (!this.#readOnlyConn) this.#seenRw = true;
       this.#phase = "connected";
       this.#trace(`connected to member ${conn.host + 1}, session ${sid(resp.sessionId)}`);
+      if (this.#watches.size > 0) this.#setWatches();
       return;
     }
     const h = readReplyHeader(r);
-    if (h.xid === Xid.notification) return;
+    if (h.xid === Xid.notification) {
+      this.#event(conn, h.zxid, r.int(), r.int(), r.string());
+      return;
+    }
+    // setWatches' reply is checked by #rearmed: a change the client missed while it was
+    // disconnected is reported by a catch-up event only if the node still shows it.
+    if (h.xid !== Xid.setWatches) this.#checkWatches(conn, h.xid, h.zxid);
     if (h.zxid < this.#lastZxidSeen) {
       fail(
         `${this.name}: reply to xid ${h.xid} from member ${conn.host + 1} carries zxid ${
@@ -418,6 +451,21 @@ export class SimClient {
       this.stats.expired++;
       this.#disconnect("session expired");
       this.#newSession();
+      return;
+    }
+    if (q.kind === "setWatches") {
+      if (err !== Err.OK) fail(`${what}: setWatches failed`);
+      this.#rearmed(what, q.req, zxid);
+      return;
+    }
+    if (this.#readOnlyConn && q.kind !== "read") {
+      // A read-only member refuses what would need the log; a local session just ends.
+      const localClose = q.kind === "close" && !this.#seenRw;
+      if (err !== (localClose ? Err.OK : Err.NOTREADONLY)) fail(`${what}: on a read-only member`);
+      if (localClose) {
+        this.#disconnect("session closed");
+        this.#newSession();
+      }
       return;
     }
     if (q.kind === "read") {
@@ -471,6 +519,114 @@ export class SimClient {
     }
   }
 
+  // ------------------------------------------------------------------ watches
+
+  /** Re-registers the session's watches on a new connection, as the Java client does. */
+  #setWatches(): void {
+    const data: string[] = [];
+    const exist: string[] = [];
+    const child: string[] = [];
+    for (const w of this.#watches.values()) {
+      (w.table === "child" ? child : w.absent ? exist : data).push(w.path);
+    }
+    this.#send(
+      {
+        op: Op.setWatches,
+        relativeZxid: this.#lastZxidSeen,
+        dataWatches: data,
+        existWatches: exist,
+        childWatches: child,
+        persistentWatches: [],
+        persistentRecursiveWatches: [],
+      },
+      "setWatches",
+      Xid.setWatches,
+    );
+  }
+
+  #arm(path: string, table: "data" | "child", zxid: number, absent: boolean): void {
+    const key = `${table}:${path}`;
+    if (this.#watches.has(key)) return; // one watch on the server; the first arming counts
+    this.#watches.set(key, { path, table, armedZxid: zxid, next: -1, fires: null, absent });
+  }
+
+  /** A watch event: it must be for an armed watch, and for the first change after arming. */
+  #event(conn: SimConn, zxid: number, type: number, _state: number, path: string): void {
+    this.#trace(`event ${type} ${path} zxid ${hex(zxid)}`);
+    const tables: Array<"data" | "child"> = type === EventType.NodeDeleted
+      ? ["data", "child"]
+      : type === EventType.NodeChildrenChanged
+      ? ["child"]
+      : ["data"];
+    let matched = false;
+    for (const table of tables) {
+      const w = this.#watches.get(`${table}:${path}`);
+      if (w === undefined) continue;
+      matched = true;
+      this.#watches.delete(`${table}:${path}`);
+      const fires = this.#env.history.watchFires(w);
+      const what = `${this.name}: event ${type} for ${table} watch on ${path} (armed at ` +
+        `${hex(w.armedZxid)}) from member ${conn.host + 1} at ${hex(zxid)}`;
+      if (fires === null) fail(`${what}, but ${path} has not changed since`);
+      // A catch-up event after setWatches carries zxid -1 and says how the node is now; a
+      // live one is the first change, with its zxid.
+      if (zxid !== -1 && (fires.zxid !== zxid || fires.type !== type)) {
+        fail(
+          `${what}, but the first change after arming is event ${fires.type} at ${hex(fires.zxid)}`,
+        );
+      }
+    }
+    if (!matched) {
+      fail(`${this.name}: event ${type} on ${path} at ${hex(zxid)} with no watch armed`);
+    }
+  }
+
+  /**
+   * setWatches answered at `zxid` (the member's state): a watch without a catch-up event is
+   * armed again from here, which is right only if its node looks as it did at the
+   * relativeZxid it was sent with (ZooKeeper compares mzxid, pzxid and existence; a node
+   * created and deleted in between is missed by design).
+   */
+  #rearmed(what: string, req: Request, zxid: number): void {
+    if (req.op !== Op.setWatches) return;
+    const history = this.#env.history;
+    for (const w of this.#watches.values()) {
+      const before = history.viewAt(w.path, req.relativeZxid);
+      const now = history.viewAt(w.path, zxid);
+      if (before === undefined || now === undefined) {
+        fail(`${what}: setWatches at ${hex(req.relativeZxid)}..${hex(zxid)}: not committed`);
+      }
+      const changed = w.table === "child"
+        ? before === null || now === null || before.stat.pzxid !== now.stat.pzxid
+        : w.absent
+        ? now !== null
+        : before === null || now === null || before.stat.mzxid !== now.stat.mzxid;
+      if (changed) {
+        fail(
+          `${what}: no catch-up event for the ${w.table} watch on ${w.path} although it changed ` +
+            `between ${hex(req.relativeZxid)} and ${hex(zxid)}`,
+        );
+      }
+      w.armedZxid = zxid;
+      w.next = -1;
+      w.fires = null;
+    }
+  }
+
+  /** A reply at `zxid`: every change up to it of a watched node must have been notified. */
+  #checkWatches(conn: SimConn, xid: number, zxid: number): void {
+    for (const w of this.#watches.values()) {
+      const fires = this.#env.history.watchFires(w);
+      if (fires !== null && fires.zxid <= zxid) {
+        fail(
+          `${this.name}: reply to xid ${xid} from member ${conn.host + 1} at ${hex(zxid)}, but ` +
+            `the ${w.table} watch on ${w.path} (armed at ${hex(w.armedZxid)}) was not notified ` +
+            `of the change at ${hex(fires.zxid)}`,
+        );
+      }
+    }
+  }
+
   #checkRead(what: string, req: Request, zxid: number, err: number, r: JuteReader): void {
     if (req.op !== Op.getData && req.op !== Op.exists && req.op !== Op.getChildren2) return;
     const view: NodeView | null | undefined = this.#env.history.viewAt(req.path, zxid);
@@ -479,6 +635,7 @@ export class SimClient {
       if (view !== null) {
         fail(`${what}: NONODE, but ${req.path} existed at ${hex(zxid)} ${showStat(view.stat)}`);
       }
+      if (req.op === Op.exists && req.watch) this.#arm(req.path, "data", zxid, true);
       return;
     }
     if (err !== Err.OK) fail(`${what}: unexpected error`);
@@ -502,5 +659,6 @@ export class SimClient {
     if (req.op === Op.getData && res.op === "data") {
       this.#versions.set(req.path, res.stat.version);
     }
+    if (req.watch) this.#arm(req.path, req.op === Op.getChildren2 ? "child" : "data", zxid, false);
   }
 }

@@ -268,7 +268,13 @@ export class SimHost {
     for (let spins = 0; state === null; spins++) {
       if (spins > 10_000) fail(`member ${this.id}: snapshot never finishes`);
       storage.completeSyncs();
-      await new Promise((r) => setTimeout(r, 0));
+      for (let i = 0; i < SETTLE_TURNS && state === null && storage.pendingSyncCount === 0; i++) {
+        await Promise.resolve();
+      }
+      // Only the writer's pause between slices needs a real turn of the event loop.
+      if (state === null && storage.pendingSyncCount === 0) {
+        await new Promise((r) => setTimeout(r, 0));
+      }
     }
     if (inc !== this.incarnation) return;
     const s = state as { zxid: number } | { error: unknown };

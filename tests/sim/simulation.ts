@@ -88,8 +88,15 @@ interface Conn extends SimConn {
   clientOpen: boolean;
 }
 
-function configFor(id: number, voters: number, observers: number, snapCount: number): Config {
+function configFor(
+  id: number,
+  voters: number,
+  observers: number,
+  snapCount: number,
+  readOnlyMode: boolean,
+): Config {
   const lines = [
+    `readonlymode.enabled=${readOnlyMode}`,
     "tickTime=500",
     "initLimit=10",
     "syncLimit=2",
@@ -115,6 +122,7 @@ export class Simulation {
   readonly clients: SimClient[] = [];
   readonly voters: number;
   readonly observers: number;
+  readonly readOnlyMode: boolean;
   readonly #conns = new Map<number, Conn>();
   #nextConnId = 1;
   readonly #trace: string[] = [];
@@ -145,6 +153,7 @@ export class Simulation {
     this.voters = chance(r, 0.55) ? 3 : 5;
     this.observers = chance(r, 0.3) ? 1 : 0;
     const snapCount = between(r, 20, 200);
+    this.readOnlyMode = chance(r, 0.3);
     const hostEnv: HostEnv = {
       random: r,
       seed: this.seed,
@@ -155,9 +164,8 @@ export class Simulation {
       trace: (line) => this.trace(line),
     };
     for (let i = 0; i < this.voters + this.observers; i++) {
-      this.hosts.push(
-        new SimHost(i, configFor(i + 1, this.voters, this.observers, snapCount), hostEnv),
-      );
+      const config = configFor(i + 1, this.voters, this.observers, snapCount, this.readOnlyMode);
+      this.hosts.push(new SimHost(i, config, hostEnv));
     }
     const clients = between(r, 3, 6);
     for (let i = 0; i < clients; i++) this.#addClient();
@@ -340,6 +348,7 @@ export class Simulation {
   #addClient(): void {
     const env: ClientEnv = {
       random: this.random,
+      readOnlyMode: this.readOnlyMode,
       history: this.history,
       now: () => this.nowMs,
       hostCount: () => this.hosts.length,
@@ -625,7 +634,8 @@ export class Simulation {
         this.seed,
         `simulation seed ${this.seed} failed at ${((this.nowMs - START_MS) / 1000).toFixed(3)} s ` +
           `(${kind}): ${text}\n` +
-          `ensemble: ${this.voters} voters, ${this.observers} observers, ${this.clients.length} clients\n` +
+          `ensemble: ${this.voters} voters, ${this.observers} observers, ${this.clients.length} ` +
+          `clients${this.readOnlyMode ? ", read-only mode" : ""}\n` +
           `last trace lines:\n${this.#trace.slice(-80).join("\n")}\n` +
           `replay: ${replayCommand(this.seed)}\n` +
           `(ZKD_SIM_TRACE=1 prints the whole trace)`,
@@ -636,7 +646,7 @@ export class Simulation {
   async #run(): Promise<SimReport> {
     this.trace(
       `seed ${this.seed}: ${this.voters} voters, ${this.observers} observers, ` +
-        `${this.clients.length} clients`,
+        `${this.clients.length} clients${this.readOnlyMode ? ", read-only mode" : ""}`,
     );
     for (const h of this.hosts) h.start();
     this.#scheduleFault();
