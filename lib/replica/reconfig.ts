@@ -7,6 +7,9 @@
  *   BADVERSION          curConfigId is neither -1 nor the last configuration's version
  *   BADARGUMENTS        a malformed member list, a joiner without its three ports, or fewer
  *                       than two voters left
+ *   MARSHALLINGERROR    a server id that Java's Long.parseLong rejects (in the leaving list, a
+ *                       joiner's `server.N` or a new member list): ZooKeeper's
+ *                       NumberFormatException escapes its checks and becomes this catch-all
  *   NEWCONFIGNOQUORUM   the new voters that are connected and caught up are no majority
  *   NOAUTH              no WRITE on /zookeeper/config (checked last, as ZooKeeper does)
  *
@@ -17,7 +20,7 @@ import type { EnsembleMember } from "../config/ensemble.ts";
 import { parseServerLine } from "../config/ensemble.ts";
 import { Err } from "../proto/errors.ts";
 import type { Request } from "../proto/records.ts";
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, parseProperties } from "../config/config.ts";
 import { parseConfigData, renderConfigData } from "../config/config_data.ts";
 
 type ReconfigRequest = Extract<Request, { op: 16 }>;
@@ -49,6 +52,23 @@ export function parseConfigText(text: string): { members: EnsembleMember[]; vers
 
 class BadArguments extends Error {}
 
+/** ZooKeeper's NumberFormatException from Long.parseLong: it answers MARSHALLINGERROR. */
+class NotANumber extends Error {}
+
+const LONG_MIN = -(1n << 63n);
+const LONG_MAX = (1n << 63n) - 1n;
+
+/** Java's Long.parseLong(text, radix), or NotANumber where it throws NumberFormatException. */
+function javaLong(text: string, radix: 10 | 16 = 10): bigint {
+  const m = (radix === 10 ? /^([+-]?)([0-9]+)$/ : /^([+-]?)([0-9A-Fa-f]+)$/).exec(text);
+  const magnitude = m === null ? 0n : BigInt((radix === 16 ? "0x" : "") + m[2]);
+  const n = m?.[1] === "-" ? -magnitude : magnitude;
+  if (m === null || n < LONG_MIN || n > LONG_MAX) {
+    throw new NotANumber(`'${text}' is not a number`);
+  }
+  return n;
+}
+
 function parseMember(key: string, value: string): EnsembleMember {
   try {
     return parseServerLine(key.trim(), value.trim());
@@ -73,6 +93,7 @@ export function prepareReconfig(
       : incremental(state.members, req.joiningServers, req.leavingServers);
   } catch (e) {
     if (e instanceof BadArguments) return { err: Err.BADARGUMENTS };
+    if (e instanceof NotANumber) return { err: Err.MARSHALLINGERROR };
     throw e;
   }
   const members = [...next.values()];
@@ -84,35 +105,62 @@ export function prepareReconfig(
   return { data: new TextEncoder().encode(configText(members, zxid)), members };
 }
 
-/** `newMembers`: the whole new list, comma or newline separated `server.N=spec` entries. */
+/**
+ * `newMembers`: the whole new list, comma or newline separated `server.N=spec` entries, read
+ * as QuorumPeerConfig.parseDynamicConfig does: a key other than server.N or version is
+ * BADARGUMENTS; then each N (and the version, which the txn's zxid replaces) goes through
+ * Long.parseLong, so `server.+4` is server 4 and `server.x` is MARSHALLINGERROR.
+ */
 function nonIncremental(text: string): Map<number, EnsembleMember> {
+  const props = parseProperties(text.replaceAll(",", "\n"));
+  for (const key of props.keys()) {
+    if (!key.startsWith("server.") && key !== "version") {
+      throw new BadArguments(`unrecognised parameter ${key}`);
+    }
+  }
+  let lines = "";
+  for (const [key, value] of props) {
+    if (key === "version") javaLong(value, 16);
+    else lines += `server.${javaLong(key.slice(key.indexOf(".") + 1))}=${value}\n`;
+  }
   try {
-    return new Map(parseConfigData(text.replaceAll(",", "\n")).members.map((m) => [m.id, m]));
+    return new Map(parseConfigData(lines).members.map((m) => [m.id, m]));
   } catch (e) {
     if (e instanceof ConfigError) throw new BadArguments(e.message);
     throw e;
   }
 }
 
-/** Joining (`server.N=spec`, each with its client port) and leaving (ids) applied in turn. */
+/**
+ * Joining (`server.N=spec`, each with its client port) and leaving (ids) applied in turn, split
+ * and parsed as PrepRequestProcessor does: lists split on ',' and '=' with blanks trimmed and
+ * empty parts dropped, ids through Long.parseLong (a joiner's id is what follows the last '.'
+ * of its key).
+ */
 function incremental(
   current: readonly EnsembleMember[],
   joining: string | null,
   leaving: string | null,
 ): Map<number, EnsembleMember> {
   const out = new Map(current.map((m) => [m.id, m]));
-  for (const id of (leaving ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    if (!/^-?\d+$/.test(id)) throw new BadArguments(`'${id}' is not a server id`);
-    out.delete(Number(id));
+  for (const text of javaSplit(leaving ?? "", ",")) {
+    const id = javaLong(text);
+    if (id >= 0n && id <= BigInt(Number.MAX_SAFE_INTEGER)) out.delete(Number(id));
   }
-  for (const raw of (joining ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    const parts = raw.split("=");
+  for (const raw of javaSplit(joining ?? "", ",")) {
+    const parts = javaSplit(raw, "=");
     if (parts.length !== 2) throw new BadArguments("Wrong format of server string");
-    const m = parseMember(parts[0], parts[1]);
+    const id = javaLong(parts[0].slice(parts[0].lastIndexOf(".") + 1));
+    const m = parseMember(`server.${id}`, parts[1]);
     if (m.clientPort === null) {
       throw new BadArguments("each server should have 3 ports specified");
     }
     out.set(m.id, m);
   }
   return out;
+}
+
+/** ZooKeeper's StringUtils.split: split on `sep`, trim each part, drop the empty ones. */
+function javaSplit(text: string, sep: string): string[] {
+  return text.split(sep).map((s) => s.trim()).filter((s) => s !== "");
 }

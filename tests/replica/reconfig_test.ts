@@ -110,3 +110,40 @@ Deno.test("prepareReconfig() checks in ZooKeeper's order: in progress, version, 
     Err.OK,
   );
 });
+
+Deno.test("prepareReconfig() reads server ids as Long.parseLong: MARSHALLINGERROR where it throws", () => {
+  const code = (r: ReturnType<typeof prepareReconfig>) => "err" in r ? r.err : Err.OK;
+  const spec = "127.0.0.1:2884:3884:participant;127.0.0.1:2184";
+  const all = members.map((m, i) => `server.${m.id}=127.0.0.1:${2881 + i}:${3881 + i};${2181 + i}`)
+    .join(",");
+  const cases: Array<[Parameters<typeof req>[0], number]> = [
+    // ZooKeeper's NumberFormatException escapes its ConfigException handler.
+    [{ leavingServers: "x" }, Err.MARSHALLINGERROR],
+    [{ leavingServers: "3, x" }, Err.MARSHALLINGERROR],
+    [{ leavingServers: "99999999999999999999" }, Err.MARSHALLINGERROR],
+    [{ leavingServers: "x", joiningServers: "server.4=garbage" }, Err.MARSHALLINGERROR],
+    [{ joiningServers: `server.x=${spec}` }, Err.MARSHALLINGERROR],
+    [{ newMembers: `${all},server.x=${spec}` }, Err.MARSHALLINGERROR],
+    [{ newMembers: `${all},version=zz` }, Err.MARSHALLINGERROR],
+    // What Long.parseLong and ZooKeeper's splitting accept.
+    [{ leavingServers: "+3" }, Err.OK],
+    [{ leavingServers: " 03 , " }, Err.OK],
+    [{ joiningServers: `foo.4=${spec}` }, Err.OK],
+    [{ joiningServers: `4=${spec}` }, Err.OK],
+    [{ joiningServers: `server.+4=${spec}` }, Err.OK],
+    [{ joiningServers: `server.4==${spec}` }, Err.OK],
+    [{ joiningServers: `server.4 = ${spec}` }, Err.OK],
+    [{ newMembers: `${all},server.+4=${spec}` }, Err.OK],
+    // Still malformed: an unknown key comes first, then the spec itself.
+    [{ newMembers: `${all},foo.4=${spec}` }, Err.BADARGUMENTS],
+    [{ newMembers: `foo=1,server.x=${spec}` }, Err.BADARGUMENTS],
+    [{ joiningServers: `=${spec}` }, Err.BADARGUMENTS],
+    [{ joiningServers: "server.4=" }, Err.BADARGUMENTS],
+  ];
+  for (const [over, want] of cases) {
+    assert.equal(code(prepareReconfig(req(over), state(), 9)), want, JSON.stringify(over));
+  }
+  const plus = prepareReconfig(req({ joiningServers: `server.+4=${spec}` }), state(), 9);
+  assert.ok("members" in plus);
+  assert.deepEqual(plus.members.map((m) => m.id), [1, 2, 3, 4]);
+});
