@@ -33,11 +33,20 @@
 //   raw create|create2|createttl|delete|exists|get|set|check|ls|setacl|addwatch|checkwatches|
 //       removewatches ...   send one request with the client's own wire code, skipping its
 //       local path validation (so server-side validation can be tested)
+//   getconfig [watch|watch=W]   ZooKeeper.getConfig: /zookeeper/config's data and Stat
+//   reconfig [add=SPEC,SPEC] [remove=ID,ID] [members=SPEC,SPEC] [from=V|last]
+//       ZooKeeperAdmin.reconfigure(joining, leaving, newMembers, fromConfig, stat); an absent
+//       list is null; from defaults to -1, `last` is the version of the last configuration
+//       this probe saw (getconfig or reconfig); SPEC is server.N=host:port:port[:role][;[addr:]port]
 //
 // Normalization (so two servers can be compared): zxids become "z1", "z2", ... in order of first
-// appearance in this run (0 stays 0); non-zero times become "t"; ephemeralOwner and session ids
+// appearance in this run (0 stays 0; an epoch's first zxid, counter 0, which is never a txn's,
+// becomes "e1", "e2", ... instead); non-zero times become "t"; ephemeralOwner and session ids
 // become the name of the connection that owns the session (or "other"). Raw values are kept
-// under "raw" in each line; the comparison drops them.
+// under "raw" in each line; the comparison drops them. Configuration data (getconfig, reconfig)
+// is printed as a list of lines: `version=<hex>` becomes `version=` plus the version's zxid
+// name (config versions are zxids), and in each server.N line the ports become <qN>, <eN> and
+// <cN> (ports differ between runs; hosts, roles and the shape of the line are kept).
 
 import java.io.*;
 import java.net.*;
@@ -54,13 +63,17 @@ public class ZkProbe {
   // ---- option names: a token "k=v" (or bare "k") with k in this set is an option ----
   static final Set<String> OPTION_KEYS = new HashSet<>(Arrays.asList(
       "timeoutMs", "proxy", "session", "passwd", "mode", "acl", "ttl", "version", "watch",
-      "wait", "settleMs", "sort", "local", "flags", "opcode", "type"));
+      "wait", "settleMs", "sort", "local", "flags", "opcode", "type", "add", "remove", "members",
+      "from"));
 
   final String connectString;
   final Map<String, Conn> conns = new LinkedHashMap<>();
   Conn current;
   final Map<Long, String> zxidNames = new HashMap<>();
+  final Map<Long, String> epochNames = new HashMap<>();
   final Map<Long, String> sessionNames = new HashMap<>();
+  /** The version of the last configuration a getconfig or reconfig returned (for from=last). */
+  long lastConfigVersion = -1;
   final Object eventLock = new Object();
   int eventSeq = 0;
   Proxy proxy;
@@ -109,27 +122,44 @@ public class ZkProbe {
     }
   }
 
-  static final class ProbeZooKeeper extends ZooKeeper {
+  /** Both connection classes expose the client's ClientCnxn (for `raw`). */
+  interface HasCnxn {
+    ClientCnxn clientCnxn();
+  }
+
+  // A ZooKeeperAdmin is a ZooKeeper with the reconfigure methods, so a new session can both read
+  // and reconfigure. ZooKeeperAdmin has no constructor that resumes a session, so a resumed one
+  // (`conn NAME session=OTHER`) is a plain ZooKeeper and cannot reconfig.
+  static final class ProbeZooKeeper extends org.apache.zookeeper.admin.ZooKeeperAdmin
+      implements HasCnxn {
     ProbeZooKeeper(String cs, int timeoutMs, Watcher w) throws IOException {
       super(cs, timeoutMs, w);
     }
 
-    ProbeZooKeeper(String cs, int timeoutMs, Watcher w, long sid, byte[] pw) throws IOException {
+    @Override
+    public ClientCnxn clientCnxn() {
+      return cnxn;
+    }
+  }
+
+  static final class ResumedZooKeeper extends ZooKeeper implements HasCnxn {
+    ResumedZooKeeper(String cs, int timeoutMs, Watcher w, long sid, byte[] pw) throws IOException {
       super(cs, timeoutMs, w, sid, pw);
     }
 
-    ClientCnxn clientCnxn() {
+    @Override
+    public ClientCnxn clientCnxn() {
       return cnxn;
     }
   }
 
   final class Conn {
     final String name;
-    final ProbeZooKeeper zk;
+    final ZooKeeper zk;
     final Recorder defaultWatcher;
     final Map<String, Recorder> named = new HashMap<>();
 
-    Conn(String name, ProbeZooKeeper zk, Recorder defaultWatcher) {
+    Conn(String name, ZooKeeper zk, Recorder defaultWatcher) {
       this.name = name;
       this.zk = zk;
       this.defaultWatcher = defaultWatcher;
@@ -145,6 +175,12 @@ public class ZkProbe {
 
   Object zxid(long z) {
     if (z == 0) return 0L;
+    // A zxid whose counter is 0 starts an epoch and is never a txn's: ZooKeeper versions the
+    // configuration no reconfig wrote with its first leader's epoch (the NEWLEADER zxid). Named
+    // apart, so that it does not shift the names of the txn zxids.
+    if ((z & 0xffffffffL) == 0) {
+      return epochNames.computeIfAbsent(z, k -> "e" + (epochNames.size() + 1));
+    }
     return zxidNames.computeIfAbsent(z, k -> "z" + (zxidNames.size() + 1));
   }
 
@@ -176,6 +212,69 @@ public class ZkProbe {
     return Arrays.asList(hex(s.getCzxid()), hex(s.getMzxid()), s.getCtime(), s.getMtime(),
         s.getVersion(), s.getCversion(), s.getAversion(), hex(s.getEphemeralOwner()),
         s.getDataLength(), s.getNumChildren(), hex(s.getPzxid()));
+  }
+
+  // KEY=host:quorumPort:electionPort[:role][;[clientHost:]clientPort], KEY normally server.N
+  static final java.util.regex.Pattern SERVER_LINE = java.util.regex.Pattern.compile(
+      "^([^=]*?)(\\s*=+\\s*)(.*?):(\\d+):(\\d+)((?::[a-z]+)?)(?:;(?:(.*):)?(\\d+))?$");
+
+  /** Configuration text as comparable lines (see the header: versions as zxids, no ports). */
+  List<String> configLines(byte[] d) {
+    if (d == null) return null;
+    List<String> out = new ArrayList<>();
+    for (String l : new String(d, StandardCharsets.UTF_8).split("\n", -1)) {
+      if (l.startsWith("version=")) {
+        try {
+          out.add("version=" + zxid(Long.parseLong(l.substring(8), 16)));
+        } catch (NumberFormatException e) {
+          out.add(l);
+        }
+        continue;
+      }
+      out.add(serverLine(l));
+    }
+    return out;
+  }
+
+  /**
+   * A server.N=... line with its ports replaced by <qN>, <eN>, <cN> (N: what follows the key's
+   * last '.', as ZooKeeper reads a joiner's id); other text as it is.
+   */
+  static String serverLine(String l) {
+    java.util.regex.Matcher mt = SERVER_LINE.matcher(l);
+    if (!mt.matches()) return l;
+    String key = mt.group(1);
+    String n = key.substring(key.lastIndexOf('.') + 1).trim();
+    StringBuilder sb = new StringBuilder();
+    sb.append(key).append(mt.group(2)).append(mt.group(3)).append(":<q").append(n)
+        .append(">:<e").append(n).append('>').append(mt.group(6));
+    if (mt.group(8) != null) {
+      sb.append(';');
+      if (mt.group(7) != null) sb.append(mt.group(7)).append(':');
+      sb.append("<c").append(n).append('>');
+    }
+    return sb.toString();
+  }
+
+  /** A comma-separated list of server specs, each normalized as serverLine does. */
+  static List<String> specs(String list) {
+    List<String> out = new ArrayList<>();
+    for (String x : list.split(",", -1)) out.add(serverLine(x));
+    return out;
+  }
+
+  /** Remembers the version of configuration text (for from=last). */
+  void sawConfig(byte[] d) {
+    if (d == null) return;
+    for (String l : new String(d, StandardCharsets.UTF_8).split("\n")) {
+      if (l.startsWith("version=")) {
+        try {
+          lastConfigVersion = Long.parseLong(l.substring(8), 16);
+        } catch (NumberFormatException e) {
+          // not a version we can use
+        }
+      }
+    }
   }
 
   static String hex(long v) {
@@ -664,6 +763,47 @@ public class ZkProbe {
         m.put("rc", "OK");
         return;
       }
+      case "getconfig": {
+        Watcher w = watcherArg(a);
+        Stat st = new Stat();
+        byte[] d = w != null ? zk.getConfig(w, st) : zk.getConfig(false, st);
+        sawConfig(d);
+        m.put("rc", "OK");
+        m.put("config", configLines(d));
+        m.put("stat", stat(st));
+        Map<String, Object> raw = new LinkedHashMap<>();
+        raw.put("config", d == null ? null : new String(d, StandardCharsets.UTF_8));
+        raw.put("stat", rawStat(st));
+        m.put("raw", raw);
+        return;
+      }
+      case "reconfig": {
+        String joining = a.opt.get("add");
+        String leaving = a.opt.get("remove");
+        String members = a.opt.get("members");
+        String from = a.opt.getOrDefault("from", "-1");
+        long fromConfig = from.equals("last") ? lastConfigVersion
+            : from.startsWith("0x") ? Long.parseLong(from.substring(2), 16) : Long.parseLong(from);
+        if (joining != null) m.put("add", specs(joining));
+        if (leaving != null) m.put("remove", leaving);
+        if (members != null) m.put("members", specs(members));
+        m.put("from", from);
+        Stat st = new Stat();
+        Map<String, Object> raw = new LinkedHashMap<>();
+        raw.put("fromConfig", hex(fromConfig));
+        m.put("raw", raw);
+        if (!(zk instanceof ProbeZooKeeper)) {
+          throw new IllegalStateException("reconfig needs a connection opened without session=");
+        }
+        byte[] d = ((ProbeZooKeeper) zk).reconfigure(joining, leaving, members, fromConfig, st);
+        sawConfig(d);
+        m.put("rc", "OK");
+        m.put("config", configLines(d));
+        m.put("stat", stat(st));
+        raw.put("config", d == null ? null : new String(d, StandardCharsets.UTF_8));
+        raw.put("stat", rawStat(st));
+        return;
+      }
       case "removeallwatches": {
         m.put("path", a.pos(0));
         m.put("type", a.pos(1));
@@ -758,7 +898,7 @@ public class ZkProbe {
       cs = "127.0.0.1:" + proxy.port();
     }
     Recorder dw = new Recorder(name, "default");
-    ProbeZooKeeper zk;
+    ZooKeeper zk;
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("cmd", "conn");
     m.put("conn", name);
@@ -767,7 +907,7 @@ public class ZkProbe {
       if (other == null) throw new IllegalStateException("unknown connection " + a.opt.get("session"));
       byte[] pw = other.zk.getSessionPasswd().clone();
       if (a.has("passwd")) pw[0] ^= 0x5a; // a wrong password of the right length
-      zk = new ProbeZooKeeper(cs, timeoutMs, dw, other.zk.getSessionId(), pw);
+      zk = new ResumedZooKeeper(cs, timeoutMs, dw, other.zk.getSessionId(), pw);
       m.put("resume", other.name);
     } else {
       zk = new ProbeZooKeeper(cs, timeoutMs, dw);
@@ -886,7 +1026,7 @@ public class ZkProbe {
   void cmdRaw(List<String> toks) throws Exception {
     String kind = toks.get(0);
     Args a = new Args(toks.subList(1, toks.size()));
-    ClientCnxn cnxn = cur().zk.clientCnxn();
+    ClientCnxn cnxn = ((HasCnxn) cur().zk).clientCnxn();
     Map<String, Object> m = line("raw " + kind);
     RequestHeader h = new RequestHeader();
     Record req;

@@ -108,7 +108,8 @@ export interface Deviation {
   why: string;
 }
 
-function applyDeviations(text: string, deviations: Deviation[]): string {
+/** Apache's normalized output with each deviation's line put in place of the lines it matches. */
+export function applyDeviations(text: string, deviations: Deviation[]): string {
   if (deviations.length === 0) return text;
   const used = new Set<Deviation>();
   const out = text.split("\n").map((line) => {
