@@ -14,6 +14,7 @@
 import type { Config } from "../config/config.ts";
 import type { EnsembleMember } from "../config/ensemble.ts";
 import { membership } from "../quorum/membership.ts";
+import { makeZxid } from "../quorum/zxid.ts";
 import type { Request } from "../proto/records.ts";
 import { Err } from "../proto/errors.ts";
 import type { Txn } from "../tree/txn.ts";
@@ -115,6 +116,7 @@ export class Member {
         serverId: this.id,
         ensemble: true,
         reconfig: (request, permitted, zxid) => this.#prepareReconfig(request, permitted, zxid),
+        firstLeaderTxn: (epoch) => this.#establishConfigVersion(epoch),
       },
     );
     // /zookeeper/config: a committed reconfig (in the snapshot) wins over zoo.cfg; otherwise
@@ -194,6 +196,19 @@ export class Member {
     const m = this.raft.activeMembership;
     return this.raft.pendingMembership === null && !m.voters.has(this.id) &&
       !m.observers.has(this.id);
+  }
+
+  /**
+   * ZooKeeper (ZOOKEEPER-1783): the configuration a first leader finds at version 0 (no
+   * version given by anyone) is established under the leader's epoch zxid, so it outranks the
+   * partial views of members about to join. zkd logs it as the new leader's first txn.
+   */
+  #establishConfigVersion(epoch: number): Txn | null {
+    if (this.raft.pendingMembership !== null) return null;
+    const committed = this.#lastSeenConfig();
+    if (committed.version !== 0) return null;
+    const data = encoder.encode(configText(committed.members, makeZxid(epoch, 0)));
+    return { type: "reconfig", data };
   }
 
   #prepareReconfig(

@@ -155,6 +155,7 @@ export class Replica {
   #readCtx: ReadContext;
   #role: ReplicaRole = "standalone";
   readonly #reconfig: ReconfigHook | undefined;
+  readonly #firstLeaderTxn: ((epoch: number) => Txn | null) | undefined;
   /** Leader: writes wait here until the inherited log is applied. */
   #held: HeldWrite[] | null = null;
   /** Follower/observer: writes forwarded to the leader, per session, in order. */
@@ -189,7 +190,13 @@ export class Replica {
     io: ReplicaIO,
     nowMs: number,
     recovered?: RecoveredState,
-    options: { serverId?: number; ensemble?: boolean; reconfig?: ReconfigHook } = {},
+    options: {
+      serverId?: number;
+      ensemble?: boolean;
+      reconfig?: ReconfigHook;
+      /** A new leader's first txn, when it must be more than a no-op (see Member). */
+      firstLeaderTxn?: (epoch: number) => Txn | null;
+    } = {},
   ) {
     this.config = config;
     this.#io = io;
@@ -204,6 +211,7 @@ export class Replica {
     this.#nextContainerCheckMs = nowMs + config.containerCheckIntervalMs;
     this.#readCtx = this.#makeReadCtx();
     this.#reconfig = options.reconfig;
+    this.#firstLeaderTxn = options.firstLeaderTxn;
     if (options.ensemble) {
       // In an ensemble the leader decides about orphaned ephemerals, through the log.
       this.#role = "looking";
@@ -777,7 +785,8 @@ export class Replica {
     // entry inherited from earlier terms is committed and applied.
     this.#lastPreparedZxid = makeZxid(epoch, 0);
     this.#held = [];
-    const noop = this.#entry(0n, 0, { type: "error", err: Err.OK });
+    const first = this.#firstLeaderTxn?.(epoch) ?? { type: "error", err: Err.OK };
+    const noop = this.#entry(0n, 0, first);
     this.#readyAtZxid = noop.zxid;
     this.#prepared({ entry: noop, origin: { kind: "internal" } });
     // Session deadlines restart from now: the old leader's view of pings is gone.

@@ -293,13 +293,11 @@ export class PeerLinks {
       const m = wanted.get(id);
       // A member that talks to us keeps its link even if no configuration names it yet.
       if (m === undefined && this.#inboundPeers.has(id)) continue;
-      if (m !== undefined && m.host === o.member.host && m.quorumPort === o.member.quorumPort) {
-        continue;
-      }
+      // A member that stays keeps the address this member knows it by (its own zoo.cfg may
+      // reach it differently from the leader's view, e.g. through a proxy); a reconfig that
+      // moves a member to a new address takes effect here at the next start.
       if (m !== undefined) {
-        // Same id, new address: redial at once.
-        o.socket?.destroy();
-        this.#outbound.delete(id);
+        o.retiring = false;
         continue;
       }
       if (!o.retiring) {

@@ -288,6 +288,8 @@ Deno.test({
     const e = await Ensemble.start({ participants: 5, observers: 1 });
     try {
       const leader = await e.waitForLeader(15_000);
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && (await e.mode(6)) !== "observer") await sleep(50);
       assert.equal(await e.mode(6), "observer");
       const c = await connect(e.connectString([6]));
       await c.create("/five", null);
@@ -309,8 +311,8 @@ Deno.test({
       await e.startMember(followers[2]);
       await e.waitForLeader(20_000);
       const healed = load.acked.length;
-      const until = Date.now() + 15_000;
-      while (load.acked.length === healed && Date.now() < until) await sleep(50);
+      const resumeBy = Date.now() + 15_000;
+      while (load.acked.length === healed && Date.now() < resumeBy) await sleep(50);
       assert.ok(load.acked.length > healed, "writes must resume once a quorum is back");
       await load.stop();
       await assertConverged(e, "/five", [1, 2, 3, 4, 5, 6], load.acked.map((a) => a.path));

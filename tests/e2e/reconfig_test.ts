@@ -134,6 +134,9 @@ Deno.test({
       await e.startMember(5);
       const before = await configOn(e, 1);
       assert.deepEqual([...before.members.keys()].sort(), [1, 2, 3]);
+      // As ZooKeeper (ZOOKEEPER-1783): the first leader establishes the initial configuration
+      // under its epoch zxid (0x<epoch>00000000) instead of version 0.
+      assert.ok(before.version > 0 && before.version % 2 ** 32 === 0, `version ${before.version}`);
       const grown = await admin.reconfig(
         { joining: `${e.joinSpec(4)},${e.joinSpec(5)}` },
         before.version,
