@@ -46,10 +46,13 @@ export interface EnsembleScenarioResult {
   zkdWarnings: string[];
 }
 
-/** The highest epoch (zxid >> 32) any member reports. */
-async function epochOf(e: ServerEnsemble): Promise<bigint> {
+/** The highest epoch (zxid >> 32) any member reports, and the members' modes ("m1 leader"). */
+async function stateOf(e: ServerEnsemble): Promise<{ epoch: bigint; modes: string }> {
   const infos = await Promise.all(e.members.map((m) => srvr(m.clientPort)));
-  return infos.reduce((a, s) => (s !== null && s.zxid >> 32n > a ? s.zxid >> 32n : a), 0n);
+  return {
+    epoch: infos.reduce((a, s) => (s !== null && s.zxid >> 32n > a ? s.zxid >> 32n : a), 0n),
+    modes: e.members.map((m, i) => `m${m.id} ${infos[i]?.mode ?? "-"}`).join(", "),
+  };
 }
 
 export async function runEnsembleScenario(
@@ -103,7 +106,8 @@ export async function runEnsembleScenario(
       for (let run = 0; run < o.runs; run++) {
         for (const [kind, e] of ensembles) {
           const t = targets.get(kind)!;
-          const epochBefore = await epochOf(e);
+          const { epoch: epochBefore, modes } = await stateOf(e);
+          log(`${kind}: ${modes}`);
           const changesBefore = roleChanges.length;
           const warningsBefore = zkdWarnings.length;
           const row = await measureMix(
@@ -115,7 +119,7 @@ export async function runEnsembleScenario(
             log,
             `run ${run + 1}/${o.runs}`,
           );
-          const epochAfter = await epochOf(e);
+          const epochAfter = (await stateOf(e)).epoch;
           if (epochAfter !== epochBefore) {
             row.warning = `epoch 0x${epochBefore.toString(16)} -> 0x${epochAfter.toString(16)}: ` +
               `election during the load!`;

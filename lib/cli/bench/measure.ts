@@ -90,12 +90,15 @@ export function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-async function cpuOf(pids: number[]): Promise<number | undefined> {
+/** CPU time of each process, ms; undefined when any is unknown (or there are none). */
+async function cpuOf(pids: number[]): Promise<number[] | undefined> {
   if (pids.length === 0) return undefined;
   const times = await Promise.all(pids.map(processCpuTimeMs));
   if (times.some((t) => t === undefined)) return undefined;
-  return times.reduce((a, t) => a! + t!, 0);
+  return times as number[];
 }
+
+const sum = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0);
 
 /** Runs one mix against one target and makes its row. */
 export async function measureMix(
@@ -118,7 +121,7 @@ export async function measureMix(
     self: selfCpuTimeMs(),
     server: await cpuOf(t.pids),
   });
-  let before = { wall: 0, self: 0, server: undefined as number | undefined };
+  let before = { wall: 0, self: 0, server: undefined as number[] | undefined };
   let after = before;
   const result = await runLoad({
     hostname: t.hostname,
@@ -146,13 +149,20 @@ export async function measureMix(
     errors: result.errors,
     serverCpuPct: after.server === undefined || before.server === undefined
       ? undefined
-      : ((after.server - before.server) / wallMs) * 100,
+      : ((sum(after.server) - sum(before.server)) / wallMs) * 100,
     loadGenCpuPct: ((after.self - before.self) / wallMs) * 100,
     load,
   };
+  // Several servers (an ensemble): each one's share, in the order of t.pids.
+  const each = t.pids.length > 1 && after.server !== undefined && before.server !== undefined
+    ? `, server CPU ${
+      after.server.map((a, i) => `${Math.round(((a - before.server![i]) / wallMs) * 100)}%`)
+        .join(" + ")
+    }`
+    : "";
   log(
     `${t.name}: ${Math.round(row.opsPerS)} ops/s, p50 ${row.p50Ms.toFixed(2)} ms, ` +
-      `p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}`,
+      `p99 ${row.p99Ms.toFixed(2)} ms, errors ${row.errors}${each}`,
   );
   return row;
 }
