@@ -631,9 +631,9 @@ export class RaftNode {
     if (m.pre) {
       const ok = m.term > this.#term && this.#logUpToDate(m.lastZxid) &&
         (m.transfer || !this.#inLease() || this.#role === "preCandidate");
-      // A rejection carries the proposed term unless ours is newer (then the candidate
-      // learns it and steps down).
-      reply(ok, this.#term > m.term ? this.#term : m.term);
+      // A rejection carries our own term: when it is newer than the candidate's (even if no
+      // newer than the one proposed), the candidate adopts it and can propose above it.
+      reply(ok, ok ? m.term : this.#term);
       return;
     }
     if (m.term < this.#term) {
@@ -659,6 +659,12 @@ export class RaftNode {
   }
 
   #onVoteResp(m: Extract<RaftMessage, { type: "voteResp" }>): void {
+    if (!m.granted && m.term > this.#term) {
+      // The voter is in a newer term: adopt it. A pre-candidate one term behind a voter that
+      // refuses it would otherwise propose that voter's own term forever, never above it.
+      this.#becomeFollower(m.term, null);
+      return;
+    }
     const expectedRole = m.pre ? "preCandidate" : "candidate";
     const expectedTerm = m.pre ? this.#term + 1 : this.#term;
     if (this.#role !== expectedRole || m.term !== expectedTerm) {
