@@ -110,6 +110,8 @@ export class RaftNode {
    * so no two disjoint majorities can decide at any moment (joint consensus, one entry).
    */
   #pendingConfig: { zxid: number; members: Membership } | null = null;
+  /** Connected servers outside every configuration (see addLearner). */
+  readonly #learners = new Set<number>();
   /** Bumped whenever the membership (active or pending) changes. */
   #membershipVersion = 0;
   #role: Role;
@@ -176,9 +178,29 @@ export class RaftNode {
     return this.#membershipVersion;
   }
 
-  /** Everyone the leader replicates to: the committed and the pending members. */
+  /**
+   * A server that is in no configuration yet but connected (about to be added by a
+   * reconfig, as ZooKeeper syncs a joiner as a non-voting follower first): the leader
+   * replicates to it, so that by the time the reconfig comes it counts as synced.
+   */
+  addLearner(id: number): void {
+    if (id === this.id || this.#learners.has(id)) return;
+    this.#learners.add(id);
+    this.#afterMembershipChange();
+  }
+
+  removeLearner(id: number): void {
+    if (!this.#learners.delete(id)) return;
+    this.#afterMembershipChange();
+  }
+
+  /** Everyone the leader replicates to: the committed and pending members, and learners. */
   #allMembers(): Set<number> {
-    const all = new Set<number>([...this.#active.voters, ...this.#active.observers]);
+    const all = new Set<number>([
+      ...this.#active.voters,
+      ...this.#active.observers,
+      ...this.#learners,
+    ]);
     const p = this.#pendingConfig?.members;
     if (p) { for (const id of [...p.voters, ...p.observers]) all.add(id); }
     return all;

@@ -88,6 +88,8 @@ export class Member {
   #stopped = false;
   readonly #staticMembers: readonly EnsembleMember[];
   readonly #io: Omit<ReplicaIO, "forward">;
+  /** Removed by a committed reconfig and done applying it: serves nobody (sticky). */
+  #gone = false;
   /** A reconfig txn was prepared and not yet handed to Raft (it is in flight already). */
   #reconfigUnproposed = false;
   readonly #readOnlyModeEnabled: boolean;
@@ -207,8 +209,12 @@ export class Member {
     if (this.raft.pendingMembership !== null) return null;
     const committed = this.#lastSeenConfig();
     if (committed.version !== 0) return null;
-    const data = encoder.encode(configText(committed.members, makeZxid(epoch, 0)));
-    return { type: "reconfig", data };
+    const version = makeZxid(epoch, 0);
+    return {
+      type: "reconfig",
+      data: encoder.encode(configText(committed.members, version)),
+      version,
+    };
   }
 
   #prepareReconfig(
@@ -236,7 +242,7 @@ export class Member {
       return { type: "error", err: out.err };
     }
     this.#reconfigUnproposed = true;
-    return { type: "reconfig", data: out.data };
+    return { type: "reconfig", data: out.data, version: zxid };
   }
 
   #sessionList(): Array<{ id: bigint; timeoutMs: number }> {
@@ -300,9 +306,21 @@ export class Member {
     this.#process(nowMs);
   }
 
+  /** A server outside the configuration connected (a joiner): replicate to it. */
+  peerIntroduced(id: number, nowMs: number): void {
+    if (this.#stopped) return;
+    const m = this.raft.activeMembership;
+    const pending = this.raft.pendingMembership?.members;
+    const known = m.voters.has(id) || m.observers.has(id) || pending?.voters.has(id) ||
+      pending?.observers.has(id);
+    if (!known) this.raft.addLearner(id);
+    this.#process(nowMs);
+  }
+
   /** The link to member `id` broke (the shell's transport noticed). */
   peerDown(id: number, nowMs: number): void {
     if (this.#stopped) return;
+    this.raft.removeLearner(id);
     if (id === this.raft.leaderId) this.raft.leaderUnreachable();
     this.#process(nowMs);
   }
@@ -376,8 +394,9 @@ export class Member {
     const leader = this.raft.leaderId;
     // A removed member stops serving once it has applied the change (so the reply to the
     // reconfig, if a client of this member asked for it, still goes out).
-    const removed = this.removed && this.replica.tree.lastZxid >= this.raft.commitZxid;
-    const role: ReplicaRole = removed
+    if (!this.removed) this.#gone = false;
+    else if (this.replica.tree.lastZxid >= this.raft.commitZxid) this.#gone = true;
+    const role: ReplicaRole = this.#gone
       ? "looking"
       : raftRole === "leader"
       ? "leader"
@@ -402,7 +421,7 @@ export class Member {
       this.replica.setLearnerRole(role as "follower" | "observer");
       return;
     }
-    this.replica.setRole(role, term, nowMs);
+    this.replica.setRole(role, term, nowMs, this.raft.log.lastZxid);
   }
 
   #process(nowMs: number): void {

@@ -250,10 +250,6 @@ export class Replica {
   /** A socket was accepted. Returns false (and the shell closes it) when over a limit. */
   connOpened(connId: number, remoteIp: string, remotePort: number, nowMs: number): boolean {
     this.#nowMs = nowMs;
-    if (this.#role === "looking") {
-      this.#io.log("info", `not serving ${remoteIp}: no leader (election in progress)`);
-      return false;
-    }
     const { maxClientCnxns, maxCnxns } = this.config;
     if (maxCnxns > 0 && this.connections.size >= maxCnxns) {
       this.#io.log("warn", `too many connections (${maxCnxns}); refusing ${remoteIp}`);
@@ -346,6 +342,12 @@ export class Replica {
       this.config.maxSessionTimeoutMs,
     );
     const readOnly = req.readOnly === undefined ? undefined : false;
+    if (this.#role === "looking") {
+      // As ZooKeeper while it has no running server: the socket is accepted (four-letter
+      // words still answer), a session request is not.
+      this.#close(conn, "not serving: no leader (election in progress)");
+      return;
+    }
     if (this.#role === "readonly") {
       this.#connectReadOnly(conn, req.sessionId, req.passwd, timeoutMs, req.readOnly === true);
       return;
@@ -758,7 +760,7 @@ export class Replica {
    * connection is dropped: requests in flight may or may not commit under the new leader,
    * and clients reconnect (to any member) and find out by reading.
    */
-  setRole(role: ReplicaRole, epoch: number, nowMs: number): void {
+  setRole(role: ReplicaRole, epoch: number, nowMs: number, lastLoggedZxid = 0): void {
     this.#nowMs = nowMs;
     this.#role = role;
     for (const conn of [...this.connections.values()]) {
@@ -783,7 +785,11 @@ export class Replica {
     if (role !== "leader") return;
     // Zxids of this leader carry its term; the first is a no-op whose commit means every
     // entry inherited from earlier terms is committed and applied.
-    this.#lastPreparedZxid = makeZxid(epoch, 0);
+    // Never hand out a zxid twice: if this leader already logged txns in this epoch (it was
+    // leader, stopped serving, and serves again in the same term), continue after them.
+    this.#lastPreparedZxid = epochOf(lastLoggedZxid) === epoch
+      ? lastLoggedZxid
+      : makeZxid(epoch, 0);
     this.#held = [];
     const first = this.#firstLeaderTxn?.(epoch) ?? { type: "error", err: Err.OK };
     const noop = this.#entry(0n, 0, first);

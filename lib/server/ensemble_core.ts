@@ -77,6 +77,9 @@ export class EnsembleCore implements ServerCore {
     }, (id) => {
       this.member.peerDown(id, Date.now());
       this.flush();
+    }, (id) => {
+      this.member.peerIntroduced(id, Date.now());
+      this.flush();
     });
     this.recoverySummary = `recovered in ${Date.now() - startedMs} ms: snapshot ` +
       `0x${r.snapshotZxid.toString(16)} with ${r.tree.nodeCount} znodes, ${r.log.length} logged ` +

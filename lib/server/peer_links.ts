@@ -43,6 +43,7 @@ export class PeerLinks {
   readonly #log: Logger;
   readonly #onMessage: (m: PeerMessage) => void;
   readonly #onPeerDown: (id: number) => void;
+  readonly #onPeerIntroduced: (id: number) => void;
   readonly #outbound = new Map<number, Outbound>();
   readonly #inbound = new Set<ClientSocket>();
   /** Members with an open inbound link (id -> number of links). */
@@ -57,11 +58,13 @@ export class PeerLinks {
     log: Logger,
     onMessage: (m: PeerMessage) => void,
     onPeerDown: (id: number) => void = () => {},
+    onPeerIntroduced: (id: number) => void = () => {},
   ) {
     this.#ensemble = ensemble;
     this.#log = log;
     this.#onMessage = onMessage;
     this.#onPeerDown = onPeerDown;
+    this.#onPeerIntroduced = onPeerIntroduced;
     for (const m of ensemble.members) {
       if (m.id !== ensemble.myId) {
         this.#outbound.set(m.id, {
@@ -278,6 +281,7 @@ export class PeerLinks {
       this.#outbound.set(id, o);
       this.#dial(o);
     }
+    this.#onPeerIntroduced(id);
     return id;
   }
 

@@ -198,13 +198,22 @@ export class DataTree {
         out.outcomes.push({ err: Err.OK, stat: node.stat() });
         return;
       }
-      case "reconfig":
-        this.#applyOne(
-          { type: "setData", path: CONFIG_NODE_PATH, data: txn.data, version: -1 },
-          entry,
-          out,
-        );
+      case "reconfig": {
+        const node = this.nodes.get(CONFIG_NODE_PATH)!;
+        this.approximateDataBytes += txn.data.byteLength - (node.data?.byteLength ?? 0);
+        node.data = txn.data;
+        node.version = -1;
+        node.mzxid = txn.version;
+        node.mtimeMs = entry.timeMs;
+        out.triggers.push({
+          path: CONFIG_NODE_PATH,
+          type: EventType.NodeDataChanged,
+          table: "data",
+          acl: node.acl,
+        });
+        out.outcomes.push({ err: Err.OK, stat: node.stat() });
         return;
+      }
       case "setACL": {
         const node = this.nodes.get(txn.path);
         if (node === undefined) {

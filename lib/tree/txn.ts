@@ -28,9 +28,10 @@ export type Txn =
   /**
    * A committed change of ensemble membership: /zookeeper/config gets `data` (the new
    * configuration in ZooKeeper's text form) with version -1, as ZooKeeper's reconfig
-   * SetDataTxn leaves it.
+   * SetDataTxn leaves it, and mzxid = `version`, the configuration's version (the txn's own
+   * zxid, except for a first leader's ZOOKEEPER-1783 version, which is its epoch zxid).
    */
-  | { type: "reconfig"; data: Uint8Array }
+  | { type: "reconfig"; data: Uint8Array; version: number }
   | { type: "multi"; txns: Txn[] };
 
 /** A txn with the header fields every log entry carries. */

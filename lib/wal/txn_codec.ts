@@ -124,7 +124,7 @@ function writeTxnRecord(w: JuteWriter, txn: Txn): void {
       w.int(txn.err);
       return;
     case "reconfig":
-      w.buffer(txn.data);
+      w.buffer(txn.data).long(txn.version);
       return;
     case "multi":
       w.int(txn.txns.length);
@@ -178,7 +178,7 @@ function readTxnRecord(r: JuteReader, type: number, depth: number): Txn {
     case Op.reconfig: {
       const data = r.buffer();
       if (data === null) throw new DecodeError("null configuration in a reconfig txn");
-      return { type: "reconfig", data };
+      return { type: "reconfig", data, version: r.long() };
     }
     case Op.multi: {
       if (depth >= MULTI_DEPTH_MAX) throw new DecodeError(`multi nested deeper than ${depth}`);

@@ -25,7 +25,13 @@ function reconfigEntry(zxid: number, voters: number[], observers: number[] = [])
     `version=${zxid.toString(16)}`,
   ];
   const data = new TextEncoder().encode(lines.join("\n"));
-  return { sessionId: 0n, cxid: 0, zxid, timeMs: 0, txn: { type: "reconfig", data } };
+  return {
+    sessionId: 0n,
+    cxid: 0,
+    zxid,
+    timeMs: 0,
+    txn: { type: "reconfig", data, version: zxid },
+  };
 }
 
 function nextZxid(n: RaftNode): number {
