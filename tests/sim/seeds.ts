@@ -49,3 +49,24 @@ export const SEEDS: readonly SeedCase[] = [
   },
   { seed: 4003, why: "read-only mode: members without a leader serve read-only clients" },
 ];
+
+/**
+ * Seeds run with ZKD_SIM_RECONFIG=1 (membership changes in about a third of the runs; these
+ * are among them). Found while dynamic reconfiguration was being written.
+ */
+export const RECONFIG_SEEDS: readonly SeedCase[] = [
+  {
+    seed: 1,
+    why: "a self-removed leader flips back to leader in the same term (the removal test " +
+      "depends on applied >= commit), restarts its zxid counter: log append out of order",
+  },
+  { seed: 27, why: "as seed 1: log append out of order after removing the leader" },
+  { seed: 89, why: "as seed 1: log append out of order after removing the leader" },
+  {
+    seed: 59,
+    why: "no leader after the heal: pre-candidate one term behind proposed the voter's own " +
+      "term forever (fixed in raft.ts; see prevote_liveness_test.ts)",
+  },
+  { seed: 74, why: "no write within 10 s after the heal (as seed 59)" },
+  { seed: 7, why: "removed members cannot restart; the operator re-adds them one at a time" },
+];

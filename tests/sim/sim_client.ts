@@ -42,6 +42,11 @@ export interface ClientEnv {
   readonly random: Random;
   /** Members serve read-only clients while they have no leader (readonlymode.enabled). */
   readonly readOnlyMode: boolean;
+  /** reconfigEnabled: clients change the membership now and then. */
+  readonly reconfig: boolean;
+  reconfigAllowed(): boolean;
+  /** After the heal: the next server line to (re)join, until the initial membership is back. */
+  restoreStep(): string | null;
   readonly history: History;
   now(): number;
   hostCount(): number;
@@ -278,6 +283,21 @@ export class SimClient {
   #issue(): void {
     const r = this.#env.random;
     const data = () => enc(`${this.index}.${this.#seq++}`);
+    const restore = this.#env.restoreStep();
+    if (restore !== null && chance(r, 0.1)) {
+      this.#send({
+        op: Op.reconfig,
+        joiningServers: restore,
+        leavingServers: null,
+        newMembers: null,
+        curConfigId: -1,
+      }, "write");
+      return;
+    }
+    if (this.#env.reconfig && this.#env.reconfigAllowed() && chance(r, 0.01)) {
+      this.#reconfig();
+      return;
+    }
     const pick = this.#setUp.size < 2 && chance(r, 0.5) ? 0 : randomBelow(r, 100);
     if (pick < 4) {
       const path = this.#setUp.has("/sim") !== this.#setUp.has("/e")
@@ -354,6 +374,23 @@ export class SimClient {
     } else {
       this.#send({ op: Op.getData, path: "/sim", watch: false }, "read");
     }
+  }
+
+  /** A random membership change: a member leaves, or (re)joins as participant or observer. */
+  #reconfig(): void {
+    const r = this.#env.random;
+    const id = 1 + randomBelow(r, this.#env.hostCount());
+    const joining = chance(r, 0.5)
+      ? `server.${id}=10.0.0.${id}:2888:3888:${chance(r, 0.7) ? "participant" : "observer"};` +
+        `${2180 + id}`
+      : null;
+    this.#send({
+      op: Op.reconfig,
+      joiningServers: joining,
+      leavingServers: joining === null ? `${id}` : null,
+      newMembers: null,
+      curConfigId: -1,
+    }, "write");
   }
 
   // ------------------------------------------------------------------ input
@@ -505,6 +542,12 @@ export class SimClient {
     if (err !== Err.OK) return;
     this.stats.acked++;
     env.acked(zxid);
+    if (req.op === Op.reconfig) {
+      this.#trace(
+        `reconfig ${req.joiningServers ?? ""} -${req.leavingServers ?? ""} ` +
+          `${req.newMembers ?? ""} committed at ${hex(zxid)}`,
+      );
+    }
     if (q.kind === "close") {
       this.#trace(`closed session ${sid(this.#session!.id)}`);
       this.#disconnect("session closed");

@@ -7,9 +7,11 @@
  * survives, its last write possibly torn); a restart goes through MemberStore.recover().
  */
 
-import type { Config } from "../../lib/config/config.ts";
+import { type Config, ConfigError } from "../../lib/config/config.ts";
 import type { PersistBatch } from "../../lib/quorum/raft.ts";
 import { Member, type PeerMessage } from "../../lib/replica/member.ts";
+import { parseConfigText } from "../../lib/replica/reconfig.ts";
+import { CONFIG_NODE_PATH } from "../../lib/tree/data_tree.ts";
 import type { ReplicaIO } from "../../lib/replica/replica.ts";
 import type { Level, Logger } from "../../lib/server/log.ts";
 import { type MemberRecovery, MemberStore } from "../../lib/server/member_store.ts";
@@ -42,10 +44,23 @@ export interface DiskFaults {
 /** Microtask turns to wait for the store's async code to reach its next fsync. */
 const SETTLE_TURNS = 200;
 
+/**
+ * The membership a member's shell wrote to its dynamic config file (reconfig), as
+ * EnsembleCore does: the server lines of the committed /zookeeper/config and its version.
+ */
+export interface DynamicConfig {
+  lines: string;
+  version: number;
+}
+
 export class SimHost {
   readonly index: number;
   readonly id: number;
-  readonly config: Config;
+  config: Config;
+  readonly #configFor: (dynamic: DynamicConfig | null) => Config;
+  /** Survives crashes (written atomically and fsynced by the real shell). */
+  dynamic: DynamicConfig | null = null;
+  #configMzxid = 0;
   readonly #env: HostEnv;
   storage = new MemoryStorage({ manualSync: true });
   store: MemberStore | null = null;
@@ -67,10 +82,11 @@ export class SimHost {
   observed = { applied: 0, commit: 0, term: 0 };
   crashes = 0;
 
-  constructor(index: number, config: Config, env: HostEnv) {
+  constructor(index: number, configFor: (dynamic: DynamicConfig | null) => Config, env: HostEnv) {
     this.index = index;
-    this.id = config.ensemble!.myId;
-    this.config = config;
+    this.#configFor = configFor;
+    this.config = configFor(null);
+    this.id = this.config.ensemble!.myId;
     this.#env = env;
     const log = (level: Level, m: string) => env.trace(`member ${this.id} ${level}: ${m}`);
     this.#logger = {
@@ -91,9 +107,21 @@ export class SimHost {
     return this.member !== null;
   }
 
-  /** Starts the process: recovery from the disk, then a fresh Member. */
-  start(): void {
+  /**
+   * Starts the process: recovery from the disk, then a fresh Member. False when its
+   * configuration file no longer names it (a reconfig removed it): like the real server it
+   * does not start, and waits for the operator.
+   */
+  start(): boolean {
     const env = this.#env;
+    try {
+      this.config = this.#configFor(this.dynamic);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      env.trace(`member ${this.id} cannot start: ${e.message}`);
+      return false;
+    }
+    this.#configMzxid = 0;
     const store = new MemberStore(this.storage, this.config, this.#logger);
     let recovered;
     try {
@@ -117,6 +145,7 @@ export class SimHost {
         `vote ${recovered.hardState.votedFor}`,
     );
     this.#scheduleTick();
+    return true;
   }
 
   /** Sent a message: note what it promises about the disk. */
@@ -199,6 +228,20 @@ export class SimHost {
       for (const b of out.persist) this.#queued.push(b);
       this.#drain();
     }
+    if (this.config.reconfigEnabled) this.#persistCommittedConfig(m);
+  }
+
+  /** EnsembleCore.#persistCommittedConfig: a newer committed membership goes to the file. */
+  #persistCommittedConfig(m: Member): void {
+    const node = m.replica.tree.get(CONFIG_NODE_PATH);
+    if (node === undefined || node.data === null || node.mzxid <= this.#configMzxid) return;
+    this.#configMzxid = node.mzxid;
+    const text = new TextDecoder().decode(node.data);
+    const version = parseConfigText(text).version;
+    if (version <= (this.dynamic?.version ?? 0)) return;
+    const lines = text.split("\n").filter((l) => !l.startsWith("version=")).join("\n");
+    this.dynamic = { lines, version };
+    this.#env.trace(`member ${this.id} writes configuration 0x${version.toString(16)}`);
   }
 
   #syncDelay(): number {

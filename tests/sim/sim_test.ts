@@ -3,14 +3,18 @@
  * (ZKD_SIM_SECONDS of wall time, default 20; 0 skips them). ZKD_SIM_SEED=<n> runs just that
  * seed, ZKD_SIM_TRACE=1 prints its whole trace. A failure names the seed and the command that
  * replays it; a seed that ever failed belongs in seeds.ts.
+ *
+ * ZKD_SIM_RECONFIG=1 lets about a third of the seeds change the membership too (reconfig),
+ * and adds RECONFIG_SEEDS; off by default while dynamic reconfiguration is being finished.
  */
 
-import { SEEDS } from "./seeds.ts";
+import { RECONFIG_SEEDS, SEEDS } from "./seeds.ts";
 import { replayCommand, runSimulation, type SimReport } from "./simulation.ts";
 
 const only = Deno.env.get("ZKD_SIM_SEED");
 const trace = Deno.env.get("ZKD_SIM_TRACE") === "1";
 const randomSeconds = Number(Deno.env.get("ZKD_SIM_SECONDS") ?? "20");
+const reconfig = Deno.env.get("ZKD_SIM_RECONFIG") === "1";
 
 function summary(r: SimReport): string {
   return `seed ${r.seed}: ${r.voters} voters + ${r.observers} observers, ${r.clients} clients, ` +
@@ -20,12 +24,17 @@ function summary(r: SimReport): string {
 
 if (only !== undefined) {
   Deno.test(`simulation: seed ${only}`, async () => {
-    console.log(summary(await runSimulation({ seed: Number(only), trace })));
+    console.log(summary(await runSimulation({ seed: Number(only), trace, reconfig })));
   });
 } else {
   for (const { seed, why } of SEEDS) {
     Deno.test(`simulation: seed ${seed} (${why})`, async () => {
       await runSimulation({ seed });
+    });
+  }
+  for (const { seed, why } of reconfig ? RECONFIG_SEEDS : []) {
+    Deno.test(`simulation with reconfig: seed ${seed} (${why})`, async () => {
+      await runSimulation({ seed, reconfig: true });
     });
   }
 
@@ -39,11 +48,11 @@ if (only !== undefined) {
         const seed = crypto.getRandomValues(new Uint32Array(1))[0];
         ran.push(seed);
         try {
-          await runSimulation({ seed });
+          await runSimulation({ seed, reconfig });
         } catch (e) {
           console.error(
             `random seed ${seed} failed; add it to tests/sim/seeds.ts and replay it with\n` +
-              `  ${replayCommand(seed)}`,
+              `  ${replayCommand(seed, reconfig)}`,
           );
           throw e;
         }

@@ -22,7 +22,9 @@ import { EventQueue } from "./event_queue.ts";
 import { fail, hex, History, sid, Violation } from "./history.ts";
 import { between, CALM, chance, Network } from "./network.ts";
 import { type ClientEnv, SimClient, type SimConn } from "./sim_client.ts";
-import { type HostEnv, SimHost } from "./sim_member.ts";
+import { type DynamicConfig, type HostEnv, SimHost } from "./sim_member.ts";
+import { parseConfigText } from "../../lib/replica/reconfig.ts";
+import { CONFIG_NODE_PATH } from "../../lib/tree/data_tree.ts";
 
 export interface SimOptions {
   seed: number;
@@ -32,6 +34,8 @@ export interface SimOptions {
   quietMs?: number;
   /** Print every trace line as it happens. */
   trace?: boolean;
+  /** Let about a third of the seeds change the membership (reconfig). Default false. */
+  reconfig?: boolean;
 }
 
 export interface SimReport {
@@ -52,8 +56,10 @@ export interface SimReport {
 }
 
 /** The command that replays a seed. */
-export function replayCommand(seed: number): string {
-  return `ZKD_SIM_SEED=${seed} deno test --allow-all tests/sim/`;
+export function replayCommand(seed: number, reconfig = false): string {
+  return `${
+    reconfig ? "ZKD_SIM_RECONFIG=1 " : ""
+  }ZKD_SIM_SEED=${seed} deno test --allow-all tests/sim/`;
 }
 
 export class SimFailure extends Error {
@@ -88,28 +94,47 @@ interface Conn extends SimConn {
   clientOpen: boolean;
 }
 
-function configFor(
-  id: number,
-  voters: number,
-  observers: number,
-  snapCount: number,
-  readOnlyMode: boolean,
-): Config {
+interface Scenario {
+  voters: number;
+  observers: number;
+  snapCount: number;
+  readOnlyMode: boolean;
+  reconfig: boolean;
+}
+
+/** server.N lines of the initial membership (with client ports, as a reconfig names them). */
+export function serverLines(sc: Scenario): string[] {
+  const lines = [];
+  for (let i = 1; i <= sc.voters + sc.observers; i++) {
+    const role = i > sc.voters ? "observer" : "participant";
+    lines.push(`server.${i}=10.0.0.${i}:2888:3888:${role};${2180 + i}`);
+  }
+  return lines;
+}
+
+/** Member `id`'s zoo.cfg: static server lines, or (after a reconfig) its dynamic file. */
+function configFor(id: number, sc: Scenario, dynamic: DynamicConfig | null): Config {
   const lines = [
-    `readonlymode.enabled=${readOnlyMode}`,
+    `readonlymode.enabled=${sc.readOnlyMode}`,
     "tickTime=500",
     "initLimit=10",
     "syncLimit=2",
     "dataDir=/data",
     `clientPort=${2180 + id}`,
-    `snapCount=${snapCount}`,
+    `snapCount=${sc.snapCount}`,
     "preAllocSize=16",
     "autopurge.snapRetainCount=3",
   ];
-  for (let i = 1; i <= voters + observers; i++) {
-    lines.push(`server.${i}=10.0.0.${i}:2888:3888${i > voters ? ":observer" : ""}`);
-  }
-  return buildConfig(parseProperties(lines.join("\n")), { readMyId: () => `${id}` });
+  if (sc.reconfig) lines.push("reconfigEnabled=true", "skipACL=yes");
+  const dynamicFile = dynamic === null
+    ? null
+    : `/conf/zoo.cfg.dynamic.${dynamic.version.toString(16)}`;
+  if (dynamicFile !== null) lines.push(`dynamicConfigFile=${dynamicFile}`);
+  else lines.push(...serverLines(sc));
+  return buildConfig(parseProperties(lines.join("\n")), {
+    readMyId: () => `${id}`,
+    readConfigFile: (path) => path === dynamicFile ? dynamic!.lines : null,
+  });
 }
 
 export class Simulation {
@@ -123,6 +148,10 @@ export class Simulation {
   readonly voters: number;
   readonly observers: number;
   readonly readOnlyMode: boolean;
+  readonly reconfig: boolean;
+  /** After the heal (reconfig runs): the initial membership is to be restored. */
+  #restoring = false;
+  readonly #initialLines: string[];
   readonly #conns = new Map<number, Conn>();
   #nextConnId = 1;
   readonly #trace: string[] = [];
@@ -153,7 +182,19 @@ export class Simulation {
     this.voters = chance(r, 0.55) ? 3 : 5;
     this.observers = chance(r, 0.3) ? 1 : 0;
     const snapCount = between(r, 20, 200);
+    // Later additions to the scenario draw from their own generator, so the runs of older
+    // seeds stay what they were.
+    const extra = new SeededRandom(this.seed ^ 0x2545f491);
     this.readOnlyMode = chance(r, 0.3);
+    this.reconfig = chance(extra, 0.3) && (options.reconfig ?? false);
+    const sc: Scenario = {
+      voters: this.voters,
+      observers: this.observers,
+      snapCount,
+      readOnlyMode: this.readOnlyMode,
+      reconfig: this.reconfig,
+    };
+    this.#initialLines = serverLines(sc);
     const hostEnv: HostEnv = {
       random: r,
       seed: this.seed,
@@ -164,8 +205,7 @@ export class Simulation {
       trace: (line) => this.trace(line),
     };
     for (let i = 0; i < this.voters + this.observers; i++) {
-      const config = configFor(i + 1, this.voters, this.observers, snapCount, this.readOnlyMode);
-      this.hosts.push(new SimHost(i, config, hostEnv));
+      this.hosts.push(new SimHost(i, (dynamic) => configFor(i + 1, sc, dynamic), hostEnv));
     }
     const clients = between(r, 3, 6);
     for (let i = 0; i < clients; i++) this.#addClient();
@@ -207,6 +247,14 @@ export class Simulation {
 
   #sendPeer(m: PeerMessage): void {
     this.#hostById(m.from).sent(m);
+    if (m.type === "vote" || m.type === "voteResp" || m.type === "timeoutNow") {
+      const what = m.type === "vote"
+        ? `${m.pre ? "pre-" : ""}vote request, last ${hex(m.lastZxid)}`
+        : m.type === "voteResp"
+        ? `${m.pre ? "pre-" : ""}vote ${m.granted ? "granted" : "refused"}`
+        : "timeoutNow";
+      this.trace(`member ${m.from} -> ${m.to}: ${what} (term ${m.term})`);
+    }
     const times = this.network.plan(m, this.nowMs);
     if (times.length === 0) return;
     const bytes = encodePeerMessage(m);
@@ -349,6 +397,9 @@ export class Simulation {
     const env: ClientEnv = {
       random: this.random,
       readOnlyMode: this.readOnlyMode,
+      reconfig: this.reconfig,
+      reconfigAllowed: () => !this.#healed,
+      restoreStep: () => this.#restoreStep(),
       history: this.history,
       now: () => this.nowMs,
       hostCount: () => this.hosts.length,
@@ -526,15 +577,69 @@ export class Simulation {
       // A stopped member resumes when its pause ends (at most 3 s): ending it early would
       // let new input overtake what waits for it.
       h.disk = { syncMinMs: 1, syncMaxMs: 10, stall: 0, stallMs: 0 };
-      if (!h.up) h.start();
+      if (!h.up) this.#operatorStart(h);
     }
     this.#headAtHeal = this.history.head;
+    this.#restoring = this.reconfig;
     this.#addClient();
     this.queue.after(PROGRESS_BOUND_MS, () => {
       if (this.#firstWriteAfterHealMs === null) {
         fail(`no write was acknowledged within ${PROGRESS_BOUND_MS} ms after the heal`);
       }
+      if (this.#restoreStep() !== null) {
+        fail(
+          `the initial membership was not restored within ${PROGRESS_BOUND_MS} ms after the heal`,
+        );
+      }
     });
+  }
+
+  /**
+   * After the heal, the next reconfig that brings the committed membership back to the
+   * initial one: a joiningServers line for the first member missing or in the wrong role
+   * (one at a time, so each new configuration has a synced majority), or null when done.
+   */
+  #restoreStep(): string | null {
+    if (!this.#restoring) return null;
+    const node = this.history.ref.get(CONFIG_NODE_PATH);
+    const roles = new Map<number, string>();
+    if (node?.data && node.data.byteLength > 0) {
+      for (const m of parseConfigText(new TextDecoder().decode(node.data)).members) {
+        roles.set(m.id, m.role);
+      }
+    } else {
+      return null; // no reconfig ever committed: still the initial membership
+    }
+    for (const [i, line] of this.#initialLines.entries()) {
+      const role = i < this.voters ? "participant" : "observer";
+      if (roles.get(i + 1) !== role) return line;
+    }
+    this.#restoring = false;
+    this.trace("the initial membership is back");
+    return null;
+  }
+
+  /**
+   * Starts a member after the heal. One that a reconfig removed cannot start on its own
+   * configuration file; once the initial membership is restored, the operator gives it the
+   * committed configuration (as when adding a server) and starts it.
+   */
+  #operatorStart(h: SimHost): void {
+    if (h.up || h.start()) return;
+    const retry = () => {
+      if (h.up) return;
+      const newest = this.hosts.filter((o) => o.dynamic !== null)
+        .sort((a, b) => b.dynamic!.version - a.dynamic!.version)[0]?.dynamic ?? null;
+      const named = newest !== null &&
+        parseProperties(newest.lines).has(`server.${h.id}`);
+      if (named) {
+        h.dynamic = newest;
+        this.trace(`operator: member ${h.id} gets configuration 0x${newest.version.toString(16)}`);
+        if (h.start()) return;
+      }
+      this.queue.after(200, retry);
+    };
+    this.queue.after(200, retry);
   }
 
   // ------------------------------------------------------------------ checkers
@@ -635,9 +740,10 @@ export class Simulation {
         `simulation seed ${this.seed} failed at ${((this.nowMs - START_MS) / 1000).toFixed(3)} s ` +
           `(${kind}): ${text}\n` +
           `ensemble: ${this.voters} voters, ${this.observers} observers, ${this.clients.length} ` +
-          `clients${this.readOnlyMode ? ", read-only mode" : ""}\n` +
+          `clients${this.readOnlyMode ? ", read-only mode" : ""}` +
+          `${this.reconfig ? ", reconfig" : ""}\n` +
           `last trace lines:\n${this.#trace.slice(-80).join("\n")}\n` +
-          `replay: ${replayCommand(this.seed)}\n` +
+          `replay: ${replayCommand(this.seed, this.reconfig)}\n` +
           `(ZKD_SIM_TRACE=1 prints the whole trace)`,
       );
     }
@@ -646,7 +752,8 @@ export class Simulation {
   async #run(): Promise<SimReport> {
     this.trace(
       `seed ${this.seed}: ${this.voters} voters, ${this.observers} observers, ` +
-        `${this.clients.length} clients${this.readOnlyMode ? ", read-only mode" : ""}`,
+        `${this.clients.length} clients${this.readOnlyMode ? ", read-only mode" : ""}` +
+        `${this.reconfig ? ", reconfig" : ""}`,
     );
     for (const h of this.hosts) h.start();
     this.#scheduleFault();
