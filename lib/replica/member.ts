@@ -93,6 +93,7 @@ export class Member {
   /** A reconfig txn was prepared and not yet handed to Raft (it is in flight already). */
   #reconfigUnproposed = false;
   readonly #readOnlyModeEnabled: boolean;
+  readonly #reconfigEnabled: boolean;
 
   constructor(
     config: Config,
@@ -107,6 +108,7 @@ export class Member {
     this.id = ensemble.myId;
     this.#io = io;
     this.#readOnlyModeEnabled = ensemble.readOnlyModeEnabled;
+    this.#reconfigEnabled = config.reconfigEnabled;
     this.timing = timing ?? timingFor(config, ensemble);
     this.#staticMembers = ensemble.members;
     this.replica = new Replica(
@@ -206,7 +208,8 @@ export class Member {
    * partial views of members about to join. zkd logs it as the new leader's first txn.
    */
   #establishConfigVersion(epoch: number): Txn | null {
-    if (this.raft.pendingMembership !== null) return null;
+    // Without reconfigEnabled ZooKeeper keeps version 0 (it never commits the new version).
+    if (!this.#reconfigEnabled || this.raft.pendingMembership !== null) return null;
     const committed = this.#lastSeenConfig();
     if (committed.version !== 0) return null;
     const version = makeZxid(epoch, 0);

@@ -17,43 +17,13 @@ import {
   expectLines,
   interopTest,
 } from "./support/differential.ts";
-import { type ProbeLine, type ProbeRun, runProbe } from "./support/java_probe.ts";
+import { type ProbeRun, runProbe } from "./support/java_probe.ts";
 import { sleep, tailFile } from "./support/procs.ts";
 
 const RECONFIG_CFG = {
   reconfigEnabled: "true",
   "DigestAuthenticationProvider.superDigest": SUPER_DIGEST,
 };
-
-/**
- * With reconfigEnabled=true, ZooKeeper gives a configuration that no reconfig wrote (the static
- * server.N lines) the version of its first leader's epoch (Leader.lead, ZOOKEEPER-1783: the
- * NEWLEADER zxid, e.g. 0x100000000, which ZkProbe names e1); zkd keeps version 0 until the
- * first reconfig (as ZooKeeper does with reconfig disabled). Any getConfig of that
- * configuration shows it (in `version=`, mzxid and the data length). The deviation applies
- * only while zkd shows version 0: a zkd that versions the static configuration must do it
- * exactly as ZooKeeper does (mzxid = version = the epoch's zxid, no txn zxid used up).
- */
-const INITIAL_VERSION_WHY = "with reconfigEnabled, ZooKeeper versions the static configuration " +
-  "with the first leader's epoch zxid (ZOOKEEPER-1783); zkd keeps version 0 until a reconfig";
-
-function initialVersionDeviations(apache: ProbeRun): Deviation[] {
-  const out = new Map<string, Deviation>();
-  for (const l of apache.lines) {
-    const config = l.config as string[] | undefined;
-    if (!config?.includes("version=e1")) continue;
-    const { raw, ...line } = l as ProbeLine & { raw: { config: string } };
-    const hex = /version=([0-9a-f]+)$/.exec(raw.config)![1];
-    const stat = line.stat as Record<string, number | string>;
-    const zkd = {
-      ...line,
-      config: config.map((c) => c === "version=e1" ? "version=0" : c),
-      stat: { ...stat, mzxid: 0, dataLength: (stat.dataLength as number) - (hex.length - 1) },
-    };
-    out.set(JSON.stringify(line), { apache: line, zkd, why: INITIAL_VERSION_WHY });
-  }
-  return [...out.values()];
-}
 
 /** Runs `script(e)` against both ensembles; the Apache run is checked by `checkApache` first. */
 async function expectSameReconfig(
@@ -68,13 +38,7 @@ async function expectSameReconfig(
   checkApache(apache);
   const zkd = await runProbe(pair.zkd.connectString(serving(pair.zkd)), script(pair.zkd));
   assertProbeOk(zkd, "zkd");
-  const zkdKeepsVersion0 = zkd.lines.some((l) =>
-    (l.config as string[] | undefined)?.includes("version=0")
-  );
-  const expected = applyDeviations(apache.text, [
-    ...(zkdKeepsVersion0 ? initialVersionDeviations(apache) : []),
-    ...deviations,
-  ]);
+  const expected = applyDeviations(apache.text, deviations);
   try {
     assert.equal(zkd.text, expected);
   } catch (e) {
@@ -278,10 +242,9 @@ interopTest(
   "reconfig: the spares join in one change, one leaves, then a whole new member list; replies, getConfig and its watch agree",
   async () => {
     const pair = await mainPair();
-    // The spares start knowing the ensemble plus themselves. ZooKeeper syncs them as
-    // non-voting followers (srvr: follower) before any reconfig; zkd members that are in no
-    // configuration yet do not serve (see the deviation below) and close every connection, so
-    // for them we wait until the client port accepts.
+    // The spares start knowing the ensemble plus themselves. Both sync them as non-voting
+    // followers before any reconfig, so they count toward a new configuration's synced
+    // quorum; for zkd we wait until the client port accepts.
     for (const e of [pair.zk, pair.zkd]) {
       await e.startMember(4);
       await e.startMember(5);
@@ -379,23 +342,6 @@ interopTest(
           },
         ]);
       },
-      [{
-        apache: { cmd: "reconfig", conn: "P", remove: "2,3", rc: "NOAUTH" },
-        zkd: {
-          cmd: "reconfig",
-          conn: "P",
-          add: [
-            "server.4=127.0.0.1:<q4>:<e4>:participant;127.0.0.1:<c4>",
-            "server.5=127.0.0.1:<q5>:<e5>:participant;127.0.0.1:<c5>",
-          ],
-          remove: "2,3",
-          from: "-1",
-          rc: "NEWCONFIGNOQUORUM",
-        },
-        why: "ZooKeeper syncs a running joiner as a non-voting follower before it is added, so " +
-          "it counts toward the new configuration's synced quorum; a zkd member outside the " +
-          "configuration is not replicated to until a reconfig adds it",
-      }],
     );
     // The ports behind the names: the joiners' specs are in the reply as they were sent.
     for (const [run, e] of [[apache, pair.zk], [zkd, pair.zkd]] as const) {
