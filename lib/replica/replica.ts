@@ -838,6 +838,15 @@ export class Replica {
           item: h.item,
           request: h.request,
         };
+        // The session was checked when the write arrived; since then a held closeSession of
+        // it (or one in the inherited log) may have closed it, as for a forwarded write.
+        const session = this.sessions.get(conn.sessionId);
+        if (session === undefined || session.closing) {
+          const err = h.request.op === Op.closeSession ? Err.OK : Err.SESSIONEXPIRED;
+          const txn: Txn = { type: "error", err };
+          this.#prepared({ entry: this.#entry(conn.sessionId, h.xid, txn), origin });
+          continue;
+        }
         this.#prepareWrite(conn.sessionId, conn.authIds, h.xid, h.request, origin);
       }
     }
