@@ -254,6 +254,11 @@ export class RaftNode {
         if (id !== this.id && !isMember(p.members, id)) this.#leaving.set(id, p.zxid);
       }
     }
+    // One removed earlier and added back before it heard of its removal is not leaving any
+    // more: #dropLeaver would forget it once it caught up, and it would never hear from us.
+    for (const id of [...this.#leaving.keys()]) {
+      if (isMember(p.members, id)) this.#leaving.delete(id);
+    }
     this.#active = p.members;
     this.#pendingConfig = null;
     this.#membershipVersion++;
