@@ -48,6 +48,11 @@ export const SEEDS: readonly SeedCase[] = [
     why: "checker bug: a node created and deleted while the client was away fires no catch-up",
   },
   { seed: 4003, why: "read-only mode: members without a leader serve read-only clients" },
+  {
+    seed: 6029,
+    why: "ephemeral created after its session's close: a closeSession and a create held by a " +
+      "new leader were released unchecked (fixed in Replica.applyCommitted)",
+  },
 ];
 
 /**
@@ -69,4 +74,10 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
   },
   { seed: 74, why: "no write within 10 s after the heal (as seed 59)" },
   { seed: 7, why: "removed members cannot restart; the operator re-adds them one at a time" },
+  {
+    seed: 6055,
+    why: "a member removed, then added back before it caught up, was forgotten by the leader " +
+      "once it did (fixed in raft.ts: it is no longer a leaver)",
+  },
+  { seed: 125, why: "simulator: a reconfig sent before the heal committed after the restore" },
 ];

@@ -151,6 +151,7 @@ export class Simulation {
   readonly reconfig: boolean;
   /** After the heal (reconfig runs): the initial membership is to be restored. */
   #restoring = false;
+  #restored = false;
   readonly #initialLines: string[];
   readonly #conns = new Map<number, Conn>();
   #nextConnId = 1;
@@ -612,10 +613,14 @@ export class Simulation {
     }
     for (const [i, line] of this.#initialLines.entries()) {
       const role = i < this.voters ? "participant" : "observer";
-      if (roles.get(i + 1) !== role) return line;
+      if (roles.get(i + 1) !== role) {
+        this.#restored = false;
+        return line;
+      }
     }
-    this.#restoring = false;
-    this.trace("the initial membership is back");
+    // Still watched after this: a reconfig sent before the heal may commit later.
+    if (!this.#restored) this.trace("the initial membership is back");
+    this.#restored = true;
     return null;
   }
 
