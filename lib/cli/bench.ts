@@ -62,10 +62,10 @@ Mixes:
   --znodes K          znodes read and written (default 1000)
   --mixes LIST        read,write,mixed (default all three)
 Ensembles (the mixes' options above apply too, except --mixes and --*-connect):
-  --ensemble-mixes L  read,write,mixed (default write,mixed)
+  --ensemble-mixes L  read,write,mixed (default write,mixed), or none (failovers only)
   --ensemble-tick-ms T  tickTime of every member (default 2000, with initLimit=10,
                       syncLimit=5: ZooKeeper's sample zoo.cfg); --snap-count applies
-  --failovers N       leader kills per ensemble, alternating (default 3)
+  --failovers N       leader kills per ensemble, alternating (default 3; 0 = mixes only)
   --failover-writers W  writer sessions during a failover (default 8)
 1M-znode scenarios:
   --big-znodes N      znodes to preload (default 1000000)
@@ -254,10 +254,9 @@ function parseOptions(args: string[]): BenchOptions | "help" {
     valueBytes,
     znodes: positiveInt("znodes", v.znodes, 1000),
     mixes: list("mixes", v.mixes, Object.keys(MIXES)),
-    ensembleMixes: list("ensemble-mixes", v["ensemble-mixes"], Object.keys(MIXES), [
-      "write",
-      "mixed",
-    ]),
+    ensembleMixes: v["ensemble-mixes"] === "none"
+      ? []
+      : list("ensemble-mixes", v["ensemble-mixes"], Object.keys(MIXES), ["write", "mixed"]),
     ensembleTickMs: positiveInt("ensemble-tick-ms", v["ensemble-tick-ms"], 2000),
     failovers: wholeNumber("failovers", v.failovers, 3),
     failoverWriters: positiveInt("failover-writers", v["failover-writers"], 8),
@@ -389,22 +388,25 @@ async function ensembleSections(opts: BenchOptions, wanted: string[]): Promise<s
   const setup = `Both ensembles run side by side on loopback, 3 members each, every member ` +
     `with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(", ")}; ZooKeeper members ` +
     `with JVM ${JVM_FLAGS_BENCH.join(" ")}.`;
-  const parts = [
-    "### 3-member ensembles: throughput and latency\n\n" + markdownReport({
-      connections: opts.connections,
-      inflight: opts.inflight,
-      durationS: opts.durationS,
-      warmupS: opts.warmupS,
-      valueBytes: opts.valueBytes,
-      znodes: opts.znodes,
-      cores: navigator.hardwareConcurrency,
-      runs: opts.runs,
-      setup: `${setup} The connections go round-robin to the members (${perMember}): reads ` +
-        `are served by the member, writes go through the leader. Server CPU is the sum of the ` +
-        `three members.`,
-      notes: [],
-    }, r.rows),
-  ];
+  const parts: string[] = [];
+  if (r.rows.length > 0) {
+    parts.push(
+      "### 3-member ensembles: throughput and latency\n\n" + markdownReport({
+        connections: opts.connections,
+        inflight: opts.inflight,
+        durationS: opts.durationS,
+        warmupS: opts.warmupS,
+        valueBytes: opts.valueBytes,
+        znodes: opts.znodes,
+        cores: navigator.hardwareConcurrency,
+        runs: opts.runs,
+        setup: `${setup} The connections go round-robin to the members (${perMember}): reads ` +
+          `are served by the member, writes go through the leader. Server CPU is the sum of the ` +
+          `three members.`,
+        notes: [],
+      }, r.rows),
+    );
+  }
   if (r.failovers.length > 0) {
     parts.push(
       "### 3-member ensembles: failover\n\n" +

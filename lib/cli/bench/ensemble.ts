@@ -99,6 +99,7 @@ export async function runEnsembleScenario(
     for (const [kind, e] of ensembles) {
       const t: Target = { name: kind, hostname: "127.0.0.1", ports: e.ports, pids: e.pids };
       targets.set(kind, t);
+      if (o.mixes.length === 0) continue;
       log(`${kind}: creating ${o.znodes} znodes of ${o.value.byteLength} bytes`);
       paths.set(kind, await prepareZnodes(t, o.znodes, o.value));
     }
