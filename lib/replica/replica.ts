@@ -501,7 +501,7 @@ export class Replica {
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.#io.log("debug", `0x${conn.sessionId.toString(16)}: ${e.message}`);
-      this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.MARSHALLINGERROR));
+      this.#enqueueError(conn, xid, op, Err.MARSHALLINGERROR);
       return;
     }
 
@@ -513,26 +513,18 @@ export class Replica {
       // closeSession of a local session just ends it; anything else that writes is refused.
       if (op === Op.closeSession && this.#localSessions.delete(conn.sessionId)) {
         this.sessions.remove(conn.sessionId);
-        const reply = replyFrame(xid, this.tree.lastZxid, Err.OK);
-        this.#enqueue(conn, xid, op, null, reply, "client closed the session");
+        this.#enqueueError(conn, xid, op, Err.OK, "client closed the session");
       } else {
-        this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.NOTREADONLY));
+        this.#enqueueError(conn, xid, op, Err.NOTREADONLY);
       }
       return;
     }
     const session = this.sessions.get(conn.sessionId);
     if (session === undefined || session.closing) {
       if (op === Op.closeSession) {
-        this.#enqueue(
-          conn,
-          xid,
-          op,
-          null,
-          replyFrame(xid, this.tree.lastZxid, Err.OK),
-          "session closed",
-        );
+        this.#enqueueError(conn, xid, op, Err.OK, "session closed");
       } else {
-        this.#enqueue(conn, xid, op, null, replyFrame(xid, this.tree.lastZxid, Err.SESSIONEXPIRED));
+        this.#enqueueError(conn, xid, op, Err.SESSIONEXPIRED);
       }
       return;
     }
@@ -577,6 +569,33 @@ export class Replica {
     this.#pump(conn);
     return item;
   }
+
+  /**
+   * An answer decided at once (an error, or OK for a close) that still waits for the
+   * connection's earlier requests: its frame is built when it leaves, so its zxid is never
+   * older than that of a reply sent before it (a client takes it as its lastZxidSeen).
+   */
+  #enqueueError(
+    conn: Connection,
+    xid: number,
+    op: number,
+    err: number,
+    closeAfter: string | null = null,
+  ): void {
+    const item: PendingItem = {
+      xid,
+      op,
+      deferred: null,
+      reply: null,
+      closeAfter,
+      receivedAtMs: this.#nowMs,
+    };
+    this.#lateErrors.set(item, err);
+    conn.queue.push(item);
+    this.#outstanding++;
+    this.#pump(conn);
+  }
+  readonly #lateErrors = new WeakMap<PendingItem, number>();
 
   #outOfBand(conn: Connection, xid: number, request: Request): void {
     if (request.op === Op.auth) {
@@ -1062,8 +1081,10 @@ export class Replica {
     while (n < q.length && !conn.closed) {
       const item = q[n];
       if (item.reply === null) {
-        if (item.deferred === null) break; // a write waiting for its commit
-        item.reply = executeRead(this.#readCtx, conn, item.xid, item.deferred);
+        const err = this.#lateErrors.get(item);
+        if (err !== undefined) item.reply = replyFrame(item.xid, this.tree.lastZxid, err);
+        else if (item.deferred === null) break; // a write waiting for its commit
+        else item.reply = executeRead(this.#readCtx, conn, item.xid, item.deferred);
       }
       n++;
       this.#recordLatency(conn, item.receivedAtMs);
