@@ -80,4 +80,9 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
       "once it did (fixed in raft.ts: it is no longer a leaver)",
   },
   { seed: 125, why: "simulator: a reconfig sent before the heal committed after the restore" },
+  {
+    seed: 20202,
+    why: "not reconfig-specific: a SESSIONEXPIRED framed on arrival left behind a pending " +
+      "write with an older zxid (fixed in Replica.#enqueueError)",
+  },
 ];

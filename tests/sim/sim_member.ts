@@ -12,6 +12,7 @@ import type { PersistBatch } from "../../lib/quorum/raft.ts";
 import { Member, type PeerMessage } from "../../lib/replica/member.ts";
 import { parseConfigText } from "../../lib/replica/reconfig.ts";
 import { CONFIG_NODE_PATH } from "../../lib/tree/data_tree.ts";
+import { listSegments, logDirOf } from "../../lib/wal/segment.ts";
 import type { ReplicaIO } from "../../lib/replica/replica.ts";
 import type { Level, Logger } from "../../lib/server/log.ts";
 import { type MemberRecovery, MemberStore } from "../../lib/server/member_store.ts";
@@ -28,6 +29,8 @@ export interface HostEnv {
   /** Calls `fn` after `delayMs` if this incarnation of the host is still up. */
   later(host: SimHost, delayMs: number, fn: () => void | Promise<void>): void;
   sendPeer(m: PeerMessage): void;
+  /** The process stopped itself (a failed fsync, as EnsembleCore does): crash and restart. */
+  fatal(host: SimHost, reason: string): void;
   clientIO(host: SimHost): Omit<ReplicaIO, "forward">;
   trace(line: string): void;
 }
@@ -148,6 +151,18 @@ export class SimHost {
     return true;
   }
 
+  #syncFailureInjected = false;
+
+  /** The next fsync of the newest log segment fails (EIO); false if there is none yet. */
+  failNextLogSync(): boolean {
+    const segments = listSegments(this.storage, logDirOf(this.config.dataLogDir));
+    const newest = segments[segments.length - 1];
+    if (newest === undefined || !this.up) return false;
+    this.storage.failNextSync(newest.path);
+    this.#syncFailureInjected = true;
+    return true;
+  }
+
   /** Sent a message: note what it promises about the disk. */
   sent(m: PeerMessage): void {
     const p = this.promised;
@@ -202,6 +217,7 @@ export class SimHost {
     this.member = null;
     this.store = null;
     this.storage = this.storage.crash({ random: this.#env.random });
+    this.#syncFailureInjected = false;
     this.incarnation++;
     this.crashes++;
     this.#env.trace(`member ${this.id} crashes (${inFlight}, ${this.#queued.length} queued)`);
@@ -283,7 +299,12 @@ export class SimHost {
       return;
     }
     if (flight.error !== null) {
-      fail(`member ${this.id}: persist failed: ${(flight.error as Error).stack}`);
+      const message = (flight.error as Error).message;
+      if (!this.#syncFailureInjected || !message.startsWith("injected sync failure")) {
+        fail(`member ${this.id}: persist failed: ${(flight.error as Error).stack}`);
+      }
+      this.#env.fatal(this, `write-ahead log failed, stopping: ${message}`);
+      return;
     }
     this.#flight = null;
     this.member!.persisted(flight.seq, this.#env.now());
@@ -321,7 +342,16 @@ export class SimHost {
     }
     if (inc !== this.incarnation) return;
     const s = state as { zxid: number } | { error: unknown };
-    if ("error" in s) fail(`member ${this.id}: snapshot failed: ${(s.error as Error).message}`);
+    if ("error" in s) {
+      const message = (s.error as Error).message;
+      // EnsembleCore logs a failed snapshot and goes on; one that hit an injected fsync
+      // failure is expected, and the log's next sync fails the process anyway.
+      if (!this.#syncFailureInjected || !message.startsWith("injected sync failure")) {
+        fail(`member ${this.id}: snapshot failed: ${message}`);
+      }
+      this.#env.trace(`member ${this.id} warn: snapshot failed: ${message}`);
+      return;
+    }
     this.#env.trace(`member ${this.id} snapshot at 0x${s.zxid.toString(16)}`);
     m.snapshotTaken(s.zxid);
     if (chance(this.#env.random, 0.5)) this.store!.purge();

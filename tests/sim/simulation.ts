@@ -154,6 +154,8 @@ export class Simulation {
   readonly readOnlyMode: boolean;
   readonly reconfig: boolean;
   /** After the heal (reconfig runs): the initial membership is to be restored. */
+  /** Draws for scenario parts added later, so that older seeds keep their runs. */
+  readonly #extra: Random;
   #restoring = false;
   #restored = false;
   readonly #initialLines: string[];
@@ -177,6 +179,7 @@ export class Simulation {
   constructor(options: SimOptions) {
     this.seed = options.seed >>> 0;
     this.random = new SeededRandom(this.seed);
+    this.#extra = new SeededRandom(this.seed ^ 0x2545f491);
     this.network = new Network(new SeededRandom(this.seed ^ 0x5bd1e995));
     this.#printTrace = options.trace ?? false;
     this.#faultMs = options.faultMs ?? 20_000;
@@ -189,7 +192,7 @@ export class Simulation {
     const snapCount = between(r, 20, 200);
     // Later additions to the scenario draw from their own generator, so the runs of older
     // seeds stay what they were.
-    const extra = new SeededRandom(this.seed ^ 0x2545f491);
+    const extra = this.#extra;
     this.readOnlyMode = chance(r, 0.3);
     this.reconfig = chance(extra, 0.3) && (options.reconfig ?? false);
     const sc: Scenario = {
@@ -206,6 +209,10 @@ export class Simulation {
       now: () => this.queue.nowMs,
       later: (host, delayMs, fn) => this.#later(host, delayMs, fn),
       sendPeer: (m) => this.#sendPeer(m),
+      fatal: (host, reason) => {
+        this.trace(`member ${host.id} stops: ${reason}`);
+        this.#crash(host, between(this.random, 100, 2000));
+      },
       clientIO: (host) => this.#clientIO(host),
       trace: (line) => this.trace(line),
     };
@@ -563,6 +570,10 @@ export class Simulation {
       this.trace(`network now ${JSON.stringify(this.network.faults)}`);
     } else {
       const h = this.#pick(this.hosts)!;
+      // Drawn from the second generator, so older seeds keep their runs.
+      if (chance(this.#extra, 0.3) && h.failNextLogSync()) {
+        this.trace(`member ${h.id}: the next fsync of its log fails`);
+      }
       h.disk = {
         syncMinMs: between(r, 1, 10),
         syncMaxMs: between(r, 10, 60),
