@@ -476,7 +476,10 @@ export class Simulation {
     }
     const crashes = host.crashes;
     this.queue.after(restartAfterMs, () => {
-      if (!host.up && host.crashes === crashes) host.start();
+      if (host.up || host.crashes !== crashes) return;
+      // After the heal the operator sees to it that it does start (see #operatorStart).
+      if (this.#healed) this.#operatorStart(host);
+      else host.start();
     });
   }
 
