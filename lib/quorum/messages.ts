@@ -31,6 +31,8 @@ export type RaftMessage =
   }
   | Envelope & { type: "heartbeat"; commitZxid: number }
   | Envelope & { type: "heartbeatResp"; lastZxid: number }
+  /** The commit point moved (sent in the turn it moves; not answered, unlike a heartbeat). */
+  | Envelope & { type: "commit"; commitZxid: number }
   | Envelope & {
     type: "vote";
     /** Pre-vote: "would you vote for me at `term`?", changes no state. */

@@ -409,7 +409,7 @@ export class RaftNode {
 
   #send(message: RaftMessage): void {
     this.#messages.push(message);
-    if (message.type === "append" || message.type === "heartbeat") {
+    if (message.type === "append" || message.type === "heartbeat" || message.type === "commit") {
       const p = this.#progress.get(message.to);
       if (p === undefined) return;
       // What the follower may apply from this message: the commit point, capped by what it
@@ -438,7 +438,7 @@ export class RaftNode {
       for (const [id, p] of this.#progress) {
         const commitZxid = Math.min(p.match, this.#commit);
         if (commitZxid > p.toldCommit) {
-          this.#send({ type: "heartbeat", from: this.id, to: id, term: this.#term, commitZxid });
+          this.#send({ type: "commit", from: this.id, to: id, term: this.#term, commitZxid });
         }
       }
     }
@@ -727,7 +727,10 @@ export class RaftNode {
     }
     if (m.term < this.#term) {
       // A stale leader learns the newer term from our reply and steps down.
-      if (m.type === "append" || m.type === "heartbeat" || m.type === "snapshot") {
+      if (
+        m.type === "append" || m.type === "heartbeat" || m.type === "commit" ||
+        m.type === "snapshot"
+      ) {
         this.#send({
           type: "appendResp",
           from: this.id,
@@ -741,7 +744,8 @@ export class RaftNode {
       return;
     }
     if (m.term > this.#term) {
-      const fromLeader = m.type === "append" || m.type === "heartbeat" || m.type === "snapshot";
+      const fromLeader = m.type === "append" || m.type === "heartbeat" || m.type === "commit" ||
+        m.type === "snapshot";
       this.#becomeFollower(m.term, fromLeader ? m.from : null);
     }
     switch (m.type) {
@@ -759,6 +763,10 @@ export class RaftNode {
           term: this.#term,
           lastZxid: this.log.lastZxid,
         });
+        return;
+      case "commit":
+        this.#heardFromLeader(m.from);
+        this.#advanceCommit(Math.min(m.commitZxid, this.#leaderMatched));
         return;
       case "snapshot":
         this.#heardFromLeader(m.from);
@@ -1056,8 +1064,15 @@ export class RaftNode {
    */
   leaderUnreachable(): void {
     if (this.#role !== "follower" || this.#leaderId === null) return;
+    // Staggered by rank among the other voters (by id), plus a little randomness: the
+    // survivors of a crash all notice it at once, and campaigning in the same tick splits
+    // the vote (a whole election timeout lost). The first to try wins if its log is as long
+    // as anyone's; otherwise its pre-vote fails harmlessly and the next one goes.
+    const others = [...this.voters].filter((v) => v !== this.#leaderId).sort((a, b) => a - b);
+    const rank = Math.max(0, others.indexOf(this.id));
     this.#electionElapsed = Math.max(this.#electionElapsed, this.#o.electionTicks);
-    this.#randomizedElectionTicks = this.#electionElapsed + 1 + randomBelow(this.#o.random, 3);
+    this.#randomizedElectionTicks = this.#electionElapsed + 1 + 2 * rank +
+      randomBelow(this.#o.random, 2);
   }
 
   /** Committed entries after `zxid` (what the replica has applied), up to `max`. */

@@ -330,10 +330,12 @@ export class Member {
 
   tick(nowMs: number): void {
     if (this.#stopped) return;
-    // Raft counts ticks, not milliseconds; catch up after a long pause, but at most one
-    // election timeout's worth, so a stalled process does not elect itself in one go.
+    // Raft counts ticks, not milliseconds. After a stall (a long apply, GC, SIGSTOP) at most
+    // two ticks are made up: the leader's messages that arrived meanwhile are still queued
+    // behind this timer, and counting the whole stall would call an election against a
+    // leader that is fine.
     let n = 0;
-    while (nowMs >= this.#nextRaftTickMs && n < this.timing.electionTicks) {
+    while (nowMs >= this.#nextRaftTickMs && n < 2) {
       this.raft.tick();
       this.#nextRaftTickMs += this.timing.raftTickMs;
       n++;

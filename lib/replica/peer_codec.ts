@@ -20,6 +20,7 @@ const TYPE_CODES = {
   timeoutNow: 8,
   forward: 9,
   touch: 10,
+  commit: 11,
 } as const;
 const TYPE_NAMES = new Map<number, PeerMessage["type"]>(
   Object.entries(TYPE_CODES).map(([name, code]) => [code, name as PeerMessage["type"]]),
@@ -43,6 +44,7 @@ export function writePeerMessage(w: JuteWriter, m: PeerMessage): void {
       w.bool(m.success).long(m.matchZxid).long(m.hintZxid);
       break;
     case "heartbeat":
+    case "commit":
       w.long(m.commitZxid);
       break;
     case "heartbeatResp":
@@ -106,6 +108,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
       m = { type, ...env, success: r.bool(), matchZxid: r.long(), hintZxid: r.long() };
       break;
     case "heartbeat":
+    case "commit":
       m = { type, ...env, commitZxid: r.long() };
       break;
     case "heartbeatResp":

@@ -24,6 +24,7 @@ const samples: PeerMessage[] = [
   { type: "appendResp", from: 2, to: 1, term: 3, success: false, matchZxid: 0, hintZxid: 17 },
   { type: "heartbeat", from: 1, to: 3, term: 3, commitZxid: 2 ** 33 },
   { type: "heartbeatResp", from: 3, to: 1, term: 3, lastZxid: 12 },
+  { type: "commit", from: 1, to: 2, term: 3, commitZxid: 2 ** 32 + 9 },
   { type: "vote", from: 2, to: 3, term: 4, pre: true, transfer: false, lastZxid: 99 },
   { type: "voteResp", from: 3, to: 2, term: 4, pre: true, granted: true },
   { type: "snapshot", from: 1, to: 2, term: 3, zxid: 44, data: new Uint8Array([9, 8, 7]) },
