@@ -652,9 +652,11 @@ export class RaftNode {
       if (granted && !m.pre) this.#sendDurable(msg);
       else this.#send(msg);
     };
-    // Only voters vote, and only for members that may vote (a removed or not yet added
-    // member must not disrupt the ensemble).
-    if (!this.#isVoterAnywhere(this.id) || !this.#isVoterAnywhere(m.from)) return;
+    // Any member answers (its own view of the membership may be behind: a voter that has not
+    // yet seen the reconfig that made it one must still be able to elect); candidates count
+    // only the voters of their configurations. A candidate that is no voter in ours (removed,
+    // or not added yet) is ignored so it cannot disrupt the ensemble.
+    if (!this.#isVoterAnywhere(m.from)) return;
     if (m.pre) {
       const ok = m.term > this.#term && this.#logUpToDate(m.lastZxid) &&
         (m.transfer || !this.#inLease() || this.#role === "preCandidate");
