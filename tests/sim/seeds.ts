@@ -82,9 +82,9 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
   { seed: 125, why: "simulator: a reconfig sent before the heal committed after the restore" },
   {
     seed: 30039,
-    why: "OPEN (seen at d8ed60e): no leader ever again. Voters {2,3,5} with 3 far behind; " +
-      "'-2' left pending {3,5}; 3, not knowing it is a voter, ignores vote requests " +
-      "(RaftNode.#onVote), and only a leader could tell it",
+    why: "no leader ever again (at d8ed60e): voters {2,3,5} with 3 far behind; '-2' left " +
+      "pending {3,5}; 3, not knowing it is a voter, ignored vote requests (fixed: any member " +
+      "answers a candidate its configuration names as a voter)",
   },
   { seed: 40201, why: "simulator: a member that stopped after the heal was not re-added" },
   {
