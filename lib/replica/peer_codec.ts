@@ -6,7 +6,7 @@
 
 import { DecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
 import type { AuthId } from "../tree/acl.ts";
-import { encodedTxnEntry, readTxnEntry, rememberEncoding } from "../wal/txn_codec.ts";
+import { readTxnEntry, writeTxnEntry } from "../wal/txn_codec.ts";
 import type { PeerMessage } from "./member.ts";
 
 const TYPE_CODES = {
@@ -38,8 +38,7 @@ export function writePeerMessage(w: JuteWriter, m: PeerMessage): void {
   switch (m.type) {
     case "append":
       w.long(m.prevZxid).long(m.commitZxid).int(m.entries.length);
-      // Encoded once per entry, however many followers get it (and the leader's log reuses it).
-      for (const e of m.entries) w.raw(encodedTxnEntry(e));
+      for (const e of m.entries) writeTxnEntry(w, e);
       break;
     case "appendResp":
       w.bool(m.success).long(m.matchZxid).long(m.hintZxid);
@@ -101,13 +100,7 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
       const commitZxid = r.long();
       const n = count(r, "entry");
       const entries = [];
-      for (let i = 0; i < n; i++) {
-        const start = r.offset;
-        const e = readTxnEntry(r);
-        // Kept (copied: the frame's buffer is reused) for this member's own log.
-        rememberEncoding(e, bytes.slice(start, r.offset));
-        entries.push(e);
-      }
+      for (let i = 0; i < n; i++) entries.push(readTxnEntry(r));
       m = { type, ...env, prevZxid, commitZxid, entries };
       break;
     }

@@ -14,7 +14,7 @@ import type { JuteWriter } from "../proto/jute.ts";
 import type { TxnEntry } from "../tree/txn.ts";
 import { assert } from "../util/assert.ts";
 import { crc32 } from "../util/crc32.ts";
-import { writeTxnEntryOnce } from "./txn_codec.ts";
+import { writeTxnEntry } from "./txn_codec.ts";
 
 export const RECORD_HEADER_BYTES = 16;
 
@@ -30,7 +30,7 @@ export function writeRecord(w: JuteWriter, entry: TxnEntry): void {
   assert(Number.isSafeInteger(entry.zxid) && entry.zxid > 0, `bad zxid ${entry.zxid}`);
   const at = w.offset;
   w.int(0).int(0).long(entry.zxid);
-  writeTxnEntryOnce(w, entry);
+  writeTxnEntry(w, entry);
   const payloadBytes = w.offset - at - RECORD_HEADER_BYTES;
   assert(
     payloadBytes <= RECORD_PAYLOAD_BYTES_MAX,

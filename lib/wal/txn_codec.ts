@@ -69,35 +69,6 @@ export function writeTxnEntry(w: JuteWriter, entry: TxnEntry): void {
   writeTxnRecord(w, entry.txn);
 }
 
-/**
- * An entry's encoding, kept once made: an ensemble leader writes every entry to its own log
- * and into an append message per follower, and a follower logs the bytes it received. Entries
- * are never changed after they are prepared, so the bytes stay valid for the entry's life.
- */
-const encodings = new WeakMap<TxnEntry, Uint8Array>();
-
-/** writeTxnEntry's bytes for `entry`, encoded at most once. */
-export function encodedTxnEntry(entry: TxnEntry): Uint8Array {
-  let bytes = encodings.get(entry);
-  if (bytes === undefined) {
-    bytes = encodeTxnEntry(entry);
-    encodings.set(entry, bytes);
-  }
-  return bytes;
-}
-
-/** `bytes` (which the caller owns) is what writeTxnEntry writes for `entry`. */
-export function rememberEncoding(entry: TxnEntry, bytes: Uint8Array): void {
-  encodings.set(entry, bytes);
-}
-
-/** writeTxnEntry, reusing a known encoding of the entry when there is one. */
-export function writeTxnEntryOnce(w: JuteWriter, entry: TxnEntry): void {
-  const bytes = encodings.get(entry);
-  if (bytes !== undefined) w.raw(bytes);
-  else writeTxnEntry(w, entry);
-}
-
 export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
   const w = new JuteWriter(128);
   writeTxnEntry(w, entry);
