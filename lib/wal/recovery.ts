@@ -42,6 +42,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentHeaderProblem,
   type SegmentRef,
+  truncateFileDurably,
 } from "./segment.ts";
 import { SegmentReader } from "./segment_reader.ts";
 import { hex64 as hex } from "../util/hex.ts";
@@ -347,18 +348,5 @@ function cutTail(storage: Storage, logDir: string, tail: TruncatedTail): Promise
     storage.remove(tail.file);
     return storage.syncDir(logDir);
   }
-  const file = storage.open(tail.file);
-  try {
-    file.truncate(tail.offset);
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-  return file.sync().then(
-    () => file.close(),
-    (e) => {
-      file.close();
-      throw e;
-    },
-  );
+  return truncateFileDurably(storage, tail.file, tail.offset);
 }

@@ -74,3 +74,21 @@ export function segmentHeaderProblem(bytes: Uint8Array, firstZxid: number): stri
   }
   return null;
 }
+
+/** Cuts the file at `path` to `offset` bytes; resolves once the cut is on disk. */
+export function truncateFileDurably(storage: Storage, path: string, offset: number): Promise<void> {
+  const file = storage.open(path);
+  try {
+    file.truncate(offset);
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+  return file.sync().then(
+    () => file.close(),
+    (e) => {
+      file.close();
+      throw e;
+    },
+  );
+}

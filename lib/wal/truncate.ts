@@ -39,6 +39,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentHeaderProblem,
   type SegmentRef,
+  truncateFileDurably,
 } from "./segment.ts";
 import { SegmentReader } from "./segment_reader.ts";
 import { WalCorruptionError } from "./wal_corruption_error.ts";
@@ -173,18 +174,5 @@ function findCut(storage: Storage, segment: SegmentRef, zxid: number): FoundCut 
 }
 
 function cutSegment(storage: Storage, cut: SegmentCut): Promise<void> {
-  const file = storage.open(cut.file);
-  try {
-    file.truncate(cut.offset);
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-  return file.sync().then(
-    () => file.close(),
-    (e) => {
-      file.close();
-      throw e;
-    },
-  );
+  return truncateFileDurably(storage, cut.file, cut.offset);
 }
