@@ -82,6 +82,17 @@ export class RaftLog {
     return this.#entries.slice(from, Math.min(this.#entries.length, from + max));
   }
 
+  /** How many entries come after `zxid`. */
+  countAfter(zxid: number): number {
+    return this.#entries.length - this.#firstAfter(zxid);
+  }
+
+  /** The zxid of the entry that has `n` entries after it (the base if there is none). */
+  zxidBeforeLast(n: number): number {
+    const i = this.#entries.length - 1 - n;
+    return i >= this.#start ? this.#entries[i].zxid : this.#base;
+  }
+
   append(entry: TxnEntry): void {
     assert(
       entry.zxid > this.lastZxid,

@@ -387,8 +387,7 @@ export class Member {
   snapshotTaken(zxid: number): void {
     const log = this.raft.log;
     if (log.length <= LOG_RETAIN_ENTRIES) return;
-    const keepFrom = log.after(log.baseZxid, log.length - LOG_RETAIN_ENTRIES);
-    const upTo = keepFrom[keepFrom.length - 1]?.zxid ?? log.baseZxid;
+    const upTo = log.zxidBeforeLast(LOG_RETAIN_ENTRIES);
     log.compact(Math.min(zxid, upTo, this.replica.tree.lastZxid));
   }
 

@@ -235,14 +235,7 @@ export class EnsembleCore implements ServerCore {
       learners,
       syncedFollowers,
       syncedObservers,
-      pendingProposals: role === "leader"
-        ? Math.max(
-          0,
-          raft.log.lastZxid > raft.commitZxid
-            ? raft.log.after(raft.commitZxid, 1_000_000).length
-            : 0,
-        )
-        : 0,
+      pendingProposals: role === "leader" ? raft.log.countAfter(raft.commitZxid) : 0,
       term: raft.term,
     };
   }

@@ -364,3 +364,14 @@ Deno.test("RaftNode reconfig: an observer promoted to participant votes, and a d
   const zxids = c.propose(leader, 2);
   assert.equal(n.commitZxid, zxids[1]);
 });
+
+Deno.test("RaftLog counts and locates entries from the end without copying", () => {
+  const log = new RaftLog(10, [11, 12, 13, 14].map(entry));
+  assert.equal(log.countAfter(12), 2);
+  assert.equal(log.countAfter(10), 4);
+  assert.equal(log.zxidBeforeLast(1), 13);
+  assert.equal(log.zxidBeforeLast(4), 10);
+  log.compact(12);
+  assert.equal(log.countAfter(0), 2);
+  assert.equal(log.zxidBeforeLast(2), 12);
+});
