@@ -17,7 +17,6 @@ import { MemberStore } from "./member_store.ts";
 import { PeerLinks } from "./peer_links.ts";
 import { persistDynamicConfig } from "./dynamic_config_file.ts";
 import { CONFIG_NODE_PATH } from "../tree/data_tree.ts";
-import { parseConfigText } from "../replica/reconfig.ts";
 import type { CoreHooks, ServerCore } from "./server_core.ts";
 
 /** How long a stopping leader waits for its successor to take over. */
@@ -43,8 +42,6 @@ export class EnsembleCore implements ServerCore {
   /** The configuration version the zoo.cfg files on disk describe. */
   #persistedConfigVersion: number;
   #configWrites: Promise<void> = Promise.resolve();
-  /** The newest version written to a zoo.cfg.dynamic file. */
-  #persistedVersionNamed: number;
 
   /**
    * `configPath`: the zoo.cfg to rewrite (with a zoo.cfg.dynamic.<version> beside it) when a
@@ -62,7 +59,6 @@ export class EnsembleCore implements ServerCore {
     this.#storage = storage;
     this.#configPath = configPath ?? null;
     this.#persistedConfigVersion = ensemble.configVersion;
-    this.#persistedVersionNamed = ensemble.configVersion;
     this.#log = log;
     this.#hooks = hooks;
     const startedMs = Date.now();
@@ -192,13 +188,11 @@ export class EnsembleCore implements ServerCore {
     if (node === undefined || node.data === null || node.mzxid <= this.#persistedConfigVersion) {
       return;
     }
-    this.#persistedConfigVersion = node.mzxid;
+    // /zookeeper/config's mzxid is its configuration's version (reconfig txns and the start-up
+    // configuration both set it so), as ZooKeeper keeps it.
+    const version = node.mzxid;
+    this.#persistedConfigVersion = version;
     const text = new TextDecoder().decode(node.data);
-    // The version is the one the text names (a first leader's is its epoch zxid, which is
-    // not the zxid of the txn that carried it).
-    const version = parseConfigText(text).version;
-    if (version <= this.#persistedVersionNamed) return;
-    this.#persistedVersionNamed = version;
     const path = this.#configPath;
     const myId = this.member.id;
     this.#configWrites = this.#configWrites.then(() =>
