@@ -38,7 +38,9 @@ async function run(
 export async function smoke(bin: string, log: (line: string) => void): Promise<boolean> {
   const dir = await Deno.makeTempDir({ prefix: "zkd-smoke-" });
   const port = freePort();
-  const adminPort = freePort();
+  // freePort() can return the same port twice in a row; the admin API needs its own.
+  let adminPort = freePort();
+  while (adminPort === port) adminPort = freePort();
   await Deno.writeTextFile(
     `${dir}/zoo.cfg`,
     `tickTime=2000\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\n` +

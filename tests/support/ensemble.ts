@@ -73,17 +73,6 @@ export class Ensemble {
     const kind = opts.kind ?? "zkd";
     const baseDir = await Deno.makeTempDir({ prefix: `${kind}-ensemble-` });
     const members: EnsembleMemberHandle[] = [];
-    // freePort() can hand out a port twice in a row; every port of an ensemble must differ.
-    const used = new Set<number>();
-    const uniquePort = (): number => {
-      for (;;) {
-        const p = freePort();
-        if (!used.has(p)) {
-          used.add(p);
-          return p;
-        }
-      }
-    };
     const total = opts.participants + (opts.observers ?? 0);
     for (let id = 1; id <= total + (opts.spares ?? 0); id++) {
       const dataDir = `${baseDir}/m${id}`;
@@ -93,9 +82,9 @@ export class Ensemble {
         id,
         role: id <= opts.participants || id > total ? "participant" : "observer",
         spare: id > total,
-        clientPort: uniquePort(),
-        quorumPort: uniquePort(),
-        electionPort: uniquePort(),
+        clientPort: freePort(),
+        quorumPort: freePort(),
+        electionPort: freePort(),
         dataDir,
         cfgPath: `${baseDir}/zoo${id}.cfg`,
         logPath: `${baseDir}/m${id}.log`,

@@ -3,15 +3,24 @@
 import { Deadline } from "./procs.ts";
 import { concatBytes } from "../../../lib/util/bytes.ts";
 
+/** Ports freePort() returned in this process. */
+const handedOut = new Set<number>();
+
 /**
  * Returns a TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it). There is a
  * small race until the server binds it; callers retry startup on a bind failure.
  */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  // The kernel may hand the same ephemeral port out again right away; a test that asks for
+  // several ports (client, admin, quorum, election) must get different ones.
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
