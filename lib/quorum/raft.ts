@@ -973,6 +973,9 @@ export class RaftNode {
       if (p.next < p.match) p.next = p.match;
       if (p.inflight >= (this.#o.inflightMax ?? 64)) p.inflight = 0; // snapshot answered
       if (this.#isVoterAnywhere(m.from)) this.#maybeCommit();
+      // The commit just made may have been the reconfig that removed this member, and
+      // #noteCommitted then already told it and forgot it.
+      if (this.#progress.get(m.from) !== p) return;
       if (this.#dropLeaver(m.from, p)) return;
       if (this.#transferTarget === m.from && p.match >= this.log.lastZxid) {
         this.#send({ type: "timeoutNow", from: this.id, to: m.from, term: this.#term });

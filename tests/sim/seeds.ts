@@ -92,4 +92,9 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
     why: "not reconfig-specific: a SESSIONEXPIRED framed on arrival left behind a pending " +
       "write with an older zxid (fixed in Replica.#enqueueError)",
   },
+  {
+    seed: 4127303822,
+    why: "leader crash (failed CI at a8c0ffd): an append ack committed the reconfig removing " +
+      "its sender, which was told and forgotten, then sent to (fixed in #onAppendResp)",
+  },
 ];
