@@ -320,6 +320,16 @@ export class Member {
     this.#process(nowMs);
   }
 
+  /**
+   * A message to member `id` may be lost (the shell's transport noticed). Raft resends its
+   * own; client writes forwarded to the leader cannot be, so their connections are closed.
+   */
+  sendLost(id: number, nowMs: number): void {
+    if (this.#stopped || id !== this.raft.leaderId) return;
+    this.replica.forwardsLost();
+    this.#process(nowMs);
+  }
+
   /** The link to member `id` broke (the shell's transport noticed). */
   peerDown(id: number, nowMs: number): void {
     if (this.#stopped) return;

@@ -274,6 +274,14 @@ export class Replica {
     conn.closed = true;
     this.#outstanding -= conn.queue.length;
     conn.queue.length = 0;
+    // Its forwarded writes still commit, but nobody waits for them: a client that reconnects
+    // here and starts its xids over must not have its replies matched to these.
+    const q = this.#forwarded.get(conn.sessionId);
+    if (q !== undefined) {
+      const kept = q.filter((w) => w.connId !== connId);
+      if (kept.length > 0) this.#forwarded.set(conn.sessionId, kept);
+      else this.#forwarded.delete(conn.sessionId);
+    }
     this.watches.removeConnection(connId);
     this.connections.delete(connId);
   }
@@ -894,9 +902,36 @@ export class Replica {
     const i = q.findIndex((w) => w.xid === entry.cxid);
     if (i < 0) return { kind: "internal" };
     const w = q[i];
-    q.splice(0, i + 1);
+    // The leader prepares a session's forwards in the order they left, so the ones before
+    // this were lost on the way: their replies would never come, and the connection's FIFO
+    // would hold every later reply (pings too) behind them. The client gets CONNECTIONLOSS
+    // at once instead (as with any lost link, those may or may not have committed).
+    for (const lost of q.splice(0, i + 1).slice(0, i)) this.#closeForLostForward(lost.connId);
     if (q.length === 0) this.#forwarded.delete(entry.sessionId);
     return { kind: "request", connId: w.connId, item: w.item, request: w.request };
+  }
+
+  /**
+   * Follower/observer: messages to the leader may have been lost (the link to it broke, or
+   * a message was dropped for want of one). Every connection still waiting for a forwarded
+   * write or session creation is closed, as ZooKeeper's follower drops its clients when it
+   * loses the leader: without that, a client whose write was lost would hear nothing (its
+   * pings queue behind the lost write) until its read timeout, two thirds of the session
+   * timeout. Forwards that did arrive still commit.
+   */
+  forwardsLost(): void {
+    if (!this.#isLearner()) return;
+    const connIds = new Set<number>();
+    for (const q of this.#forwarded.values()) for (const w of q) connIds.add(w.connId);
+    for (const s of this.#forwardedSessions.values()) connIds.add(s.connId);
+    this.#forwarded.clear();
+    this.#forwardedSessions.clear();
+    for (const id of connIds) this.#closeForLostForward(id);
+  }
+
+  #closeForLostForward(connId: number): void {
+    const conn = this.connections.get(connId);
+    if (conn !== undefined) this.#close(conn, "a write forwarded to the leader may be lost");
   }
 
   /** Replaces the state with a snapshot received from the leader (a far-behind follower). */

@@ -67,15 +67,23 @@ export class EnsembleCore implements ServerCore {
     // Election timeouts are randomised; a seed from the OS keeps members apart.
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     this.member = new Member(config, hooks.io, Date.now(), r, new SeededRandom(seed));
-    this.links = new PeerLinks(ensemble, log, (m) => {
-      this.member.peerMessage(m, Date.now());
-      this.flush();
-    }, (id) => {
-      this.member.peerDown(id, Date.now());
-      this.flush();
-    }, (id) => {
-      this.member.peerIntroduced(id, Date.now());
-      this.flush();
+    this.links = new PeerLinks(ensemble, log, {
+      message: (m) => {
+        this.member.peerMessage(m, Date.now());
+        this.flush();
+      },
+      peerDown: (id) => {
+        this.member.peerDown(id, Date.now());
+        this.flush();
+      },
+      peerIntroduced: (id) => {
+        this.member.peerIntroduced(id, Date.now());
+        this.flush();
+      },
+      sendLost: (id) => {
+        this.member.sendLost(id, Date.now());
+        this.flush();
+      },
     });
     this.recoverySummary = `recovered in ${Date.now() - startedMs} ms: snapshot ` +
       `0x${r.snapshotZxid.toString(16)} with ${r.tree.nodeCount} znodes, ${r.log.length} logged ` +

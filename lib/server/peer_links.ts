@@ -2,8 +2,8 @@
  * The links between ensemble members: each member listens on its quorum port and dials every
  * other member's; a message travels on the sender's outbound connection. A connection opens
  * with a hello frame naming the sender; then each frame is one encoded PeerMessage. Messages
- * for a member that is not connected are dropped (Raft resends what matters), a connection
- * that breaks is redialled with a short backoff, and a malformed frame closes that link with
+ * for a member that is not connected are dropped (Raft resends what matters; the member hears
+ * of it, for client writes it forwarded cannot be resent), a connection that breaks is redialled with a short backoff, and a malformed frame closes that link with
  * a log line.
  */
 
@@ -38,12 +38,26 @@ interface Outbound {
 /** How long a removed member's link stays up for the messages that tell it so. */
 const RETIRE_AFTER_MS = 2000;
 
+/** What the links report to the member that owns them. */
+export interface PeerLinkEvents {
+  message(m: PeerMessage): void;
+  /** The inbound link from member `id` closed. */
+  peerDown(id: number): void;
+  /** A member outside the configuration said hello (a joiner). */
+  peerIntroduced(id: number): void;
+  /**
+   * Something sent to member `id` may never arrive: its outbound link closed with output
+   * perhaps unread, or a message was dropped for want of a link or of room in its queue.
+   */
+  sendLost(id: number): void;
+}
+
 export class PeerLinks {
   readonly #ensemble: EnsembleConfig;
   readonly #log: Logger;
-  readonly #onMessage: (m: PeerMessage) => void;
-  readonly #onPeerDown: (id: number) => void;
-  readonly #onPeerIntroduced: (id: number) => void;
+  readonly #on: PeerLinkEvents;
+  /** Members a message to which was lost since the last report. */
+  readonly #lost = new Set<number>();
   readonly #outbound = new Map<number, Outbound>();
   readonly #inbound = new Set<ClientSocket>();
   /** Members with an open inbound link (id -> number of links). */
@@ -53,18 +67,10 @@ export class PeerLinks {
   #nextSocketId = 1;
   readonly #writer = new JuteWriter(64 * 1024);
 
-  constructor(
-    ensemble: EnsembleConfig,
-    log: Logger,
-    onMessage: (m: PeerMessage) => void,
-    onPeerDown: (id: number) => void = () => {},
-    onPeerIntroduced: (id: number) => void = () => {},
-  ) {
+  constructor(ensemble: EnsembleConfig, log: Logger, on: PeerLinkEvents) {
     this.#ensemble = ensemble;
     this.#log = log;
-    this.#onMessage = onMessage;
-    this.#onPeerDown = onPeerDown;
-    this.#onPeerIntroduced = onPeerIntroduced;
+    this.#on = on;
     for (const m of ensemble.members) {
       if (m.id !== ensemble.myId) {
         this.#outbound.set(m.id, {
@@ -105,10 +111,30 @@ export class PeerLinks {
     const s = o.socket;
     if (s === null || s.closed || s.closing) {
       this.#dial(o);
+      this.#reportLost(m.to);
       return;
     }
-    if (s.outputBytes > PEER_OUTPUT_BYTES_MAX) return;
+    if (s.outputBytes > PEER_OUTPUT_BYTES_MAX) {
+      this.#reportLost(m.to);
+      return;
+    }
     s.send(this.#frame(m));
+  }
+
+  /**
+   * Reported once per burst, and not from inside send(): the member is usually in the middle
+   * of handing over its output when a message is dropped.
+   */
+  #reportLost(id: number): void {
+    if (this.#lost.size === 0) {
+      queueMicrotask(() => {
+        const ids = [...this.#lost];
+        this.#lost.clear();
+        if (this.#closed) return;
+        for (const lost of ids) this.#on.sendLost(lost);
+      });
+    }
+    this.#lost.add(id);
   }
 
   #frame(m: PeerMessage): Uint8Array {
@@ -180,6 +206,7 @@ export class PeerLinks {
     sock.destroy();
     if (this.#closed) return;
     this.#log.info(`link to member ${o.member.id} closed`);
+    this.#reportLost(o.member.id);
     if (this.#outbound.get(o.member.id) === o && !o.retiring) this.#dial(o);
   }
 
@@ -222,7 +249,7 @@ export class PeerLinks {
           if (m.from !== peer) {
             throw new DecodeError(`message from ${m.from} on member ${peer}'s link`);
           }
-          this.#onMessage(m);
+          this.#on.message(m);
         }
       }
     } catch (e) {
@@ -234,7 +261,7 @@ export class PeerLinks {
     const left = (this.#inboundPeers.get(peer) ?? 1) - 1;
     if (left > 0) this.#inboundPeers.set(peer, left);
     else this.#inboundPeers.delete(peer);
-    if (!this.#closed) this.#onPeerDown(peer);
+    if (!this.#closed) this.#on.peerDown(peer);
   }
 
   #hello(body: Uint8Array, remote: Deno.NetAddr): number {
@@ -281,7 +308,7 @@ export class PeerLinks {
       this.#outbound.set(id, o);
       this.#dial(o);
     }
-    this.#onPeerIntroduced(id);
+    this.#on.peerIntroduced(id);
     return id;
   }
 

@@ -282,6 +282,57 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a write forwarded on a broken link to the leader fails at once with CONNECTIONLOSS, not after the read timeout",
+  ...opts,
+  fn: async () => {
+    // A 30 s session: the client's read timeout is 20 s, so a lost forward that held its
+    // replies (and pings) would show as 20 s of silence.
+    const e = await Ensemble.start({
+      participants: 3,
+      proxied: true,
+      cfg: { maxSessionTimeout: "30000" },
+    });
+    try {
+      const leader = await e.waitForLeader(10_000);
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      const c = await ZkClient.connect({
+        hosts: e.connectString([follower]),
+        sessionTimeoutMs: 30_000,
+        connectTimeoutMs: 20_000,
+      });
+      await c.create("/lost", null);
+      // Only the follower -> leader direction: the follower still hears its leader, stays a
+      // follower and keeps its clients, but what it forwards cannot arrive.
+      e.cut(follower, leader);
+      await sleep(300);
+      const sentAtMs = Date.now();
+      const err = await c.create("/lost/a", "v").then(() => null, (x) => x);
+      const failedAfterMs = Date.now() - sentAtMs;
+      assert.ok(err instanceof ZkError, `expected a ZkError, got ${err}`);
+      assert.equal(err.code, Err.CONNECTIONLOSS);
+      assert.ok(failedAfterMs < 5_000, `CONNECTIONLOSS came after ${failedAfterMs} ms`);
+      e.cut(follower, leader, false);
+      const deadline = Date.now() + 15_000;
+      let created = false;
+      while (!created && Date.now() < deadline) {
+        created = await c.create("/lost/b", "v").then(() => true, async (x) => {
+          if (!(x instanceof ZkError)) throw x;
+          if (x.code === Err.NODEEXISTS) return true; // an earlier try committed
+          await sleep(100);
+          return false;
+        });
+      }
+      assert.ok(created, "writes through the follower must resume once the link is back");
+      await assertConverged(e, "/lost", [1, 2, 3], ["/lost/b"]);
+      await c.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "a 5-member ensemble with an observer survives two failures, stops at three, and recovers",
   ...opts,
   fn: async () => {

@@ -268,7 +268,18 @@ export class Simulation {
       this.trace(`member ${m.from} -> ${m.to}: ${what} (term ${m.term})`);
     }
     const times = this.network.plan(m, this.nowMs);
-    if (times.length === 0) return;
+    if (times.length === 0) {
+      // A message lost on a live link is a TCP connection that broke: the sender's transport
+      // notices (a cut link, by contrast, is silent until the peer's timeouts fire).
+      if (!this.network.isCut(m.from, m.to)) {
+        const host = this.#hostById(m.from);
+        this.#later(host, 1, () => {
+          host.member!.sendLost(m.to, this.nowMs);
+          host.flush();
+        });
+      }
+      return;
+    }
     const bytes = encodePeerMessage(m);
     for (const at of times) {
       const deliver: Task = () => {
