@@ -17,6 +17,7 @@ import { MemberStore } from "./member_store.ts";
 import { PeerLinks } from "./peer_links.ts";
 import { persistDynamicConfig } from "./dynamic_config_file.ts";
 import { CONFIG_NODE_PATH } from "../tree/data_tree.ts";
+import { parseConfigData } from "../config/config_data.ts";
 import type { CoreHooks, ServerCore } from "./server_core.ts";
 
 /** How long a stopping leader waits for its successor to take over. */
@@ -189,9 +190,12 @@ export class EnsembleCore implements ServerCore {
     });
   }
 
-  /** A reconfig was applied: write zoo.cfg.dynamic.<version> and point zoo.cfg at it. */
+  /**
+   * A reconfig was applied: write zoo.cfg.dynamic.<version> and point zoo.cfg at it, and move
+   * the client port if this member's client address changed.
+   */
   #persistCommittedConfig(): void {
-    if (!this.#config.reconfigEnabled || this.#configPath === null) return;
+    if (!this.#config.reconfigEnabled) return;
     const node = this.replica.tree.get(CONFIG_NODE_PATH);
     if (node === undefined || node.data === null || node.mzxid <= this.#persistedConfigVersion) {
       return;
@@ -201,6 +205,8 @@ export class EnsembleCore implements ServerCore {
     const version = node.mzxid;
     this.#persistedConfigVersion = version;
     const text = new TextDecoder().decode(node.data);
+    this.#moveClientPort(text);
+    if (this.#configPath === null) return;
     const path = this.#configPath;
     const myId = this.member.id;
     this.#configWrites = this.#configWrites.then(() =>
@@ -210,6 +216,23 @@ export class EnsembleCore implements ServerCore {
         this.#log.info(`configuration 0x${version.toString(16)} written to ${r.dynamicConfigFile}`),
       (e) => this.#log.warn(`could not write the new configuration: ${(e as Error).message}`),
     );
+  }
+
+  /**
+   * ZooKeeper's QuorumPeer.processReconfig: when the committed configuration gives this
+   * member another client address, the client listener moves there (connections already
+   * open stay). A line without a client part leaves the listener alone, as there.
+   */
+  #moveClientPort(configText: string): void {
+    let self;
+    try {
+      self = parseConfigData(configText).members.find((m) => m.id === this.member.id);
+    } catch (e) {
+      this.#log.warn(`committed configuration not understood: ${(e as Error).message}`);
+      return;
+    }
+    if (self === undefined || self.clientPort === null) return;
+    this.#hooks.clientAddressCommitted?.(self.clientAddress ?? "0.0.0.0", self.clientPort);
   }
 
   quorumStatus(): QuorumStatus | null {

@@ -56,6 +56,7 @@ export class ZkServer {
       onApplied: () => {
         for (const s of this.#sockets.values()) if (!this.#shouldPause(s)) s.wake();
       },
+      clientAddressCommitted: (host: string, port: number) => this.#moveListener(host, port),
     };
     this.core = config.ensemble !== null
       ? new EnsembleCore(config, log, storage, hooks, options.configPath)
@@ -96,6 +97,36 @@ export class ZkServer {
     }, this.config.ensemble !== null ? 10 : tickEveryMs);
     this.#acceptLoop = this.#accept(this.#listener);
     this.#scheduleCommit(); // recovery may have prepared txns (orphan ephemerals)
+  }
+
+  /**
+   * A reconfig gave this member a new client address: listen there instead (ZooKeeper's
+   * ServerCnxnFactory.reconfigure). The new port is bound before the old one closes, and
+   * connections already open stay; if it cannot be bound, the old one is kept.
+   */
+  #moveListener(host: string, port: number): void {
+    const old = this.#listener;
+    if (old === null || this.#stopping) return;
+    const at = old.addr as Deno.NetAddr;
+    if (at.hostname === host && at.port === port) return;
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+    } catch (e) {
+      this.#log.error(
+        `cannot move the client port to ${host}:${port} as the new configuration says: ` +
+          `${(e as Error).message}; still listening on ${at.hostname}:${at.port}`,
+      );
+      return;
+    }
+    this.#listener = listener;
+    try {
+      old.close();
+    } catch { /* already closed */ }
+    const oldLoop = this.#acceptLoop;
+    const newLoop = this.#accept(listener);
+    this.#acceptLoop = Promise.all([oldLoop, newLoop]).then(() => {});
+    this.#log.info(`client port moved from ${at.hostname}:${at.port} to ${host}:${port}`);
   }
 
   async #accept(listener: Deno.TcpListener): Promise<void> {

@@ -35,4 +35,9 @@ export interface CoreHooks {
   io: ReplicaIO;
   /** Replies went out: paused sockets may read again. */
   onApplied(): void;
+  /**
+   * The committed configuration names this client address for this member (called for
+   * every new configuration; the server moves its listener when the address differs).
+   */
+  clientAddressCommitted?(host: string, port: number): void;
 }

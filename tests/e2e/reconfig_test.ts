@@ -13,6 +13,7 @@ import { Err } from "../../lib/proto/errors.ts";
 import { Ensemble } from "../support/ensemble.ts";
 import { sleep } from "../interop/support/procs.ts";
 import { SUPER_DIGEST } from "../interop/support/apache_zk.ts";
+import { freePort } from "../interop/support/net.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const RECONFIG_CFG = {
@@ -217,6 +218,68 @@ Deno.test({
       const lost = acked.filter((p) => !present.has(p));
       assert.deepEqual(lost, [], "acknowledged writes lost across reconfigs");
       await check.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "reconfig: a member given a new client port moves its listener at once, keeps open connections, and keeps the port after a restart",
+  ...opts,
+  fn: async () => {
+    const e = await Ensemble.start({ participants: 3, cfg: RECONFIG_CFG });
+    try {
+      await e.waitForLeader(10_000);
+      const moved = e.member(3);
+      const oldPort = moved.clientPort;
+      const stay = await ZkClient.connect({
+        hosts: e.connectString([3]),
+        connectTimeoutMs: 20_000,
+      });
+      await stay.create("/moved", "here");
+      const admin = await superClient(e.connectString([1, 2]));
+      const newPort = freePort();
+      const spec = `server.3=127.0.0.1:${moved.quorumPort}:${moved.electionPort}:participant;` +
+        `127.0.0.1:${newPort}`;
+      const reply = parseConfig((await admin.reconfig({ joining: spec }, -1)).data);
+      assert.deepEqual([...reply.members.keys()].sort(), [1, 2, 3]);
+      moved.clientPort = newPort;
+
+      // ZooKeeper moves the listener when the member applies the change (cnxnFactory.reconfigure).
+      const deadline = Date.now() + 10_000;
+      let via: ZkClient | null = null;
+      while (via === null && Date.now() < deadline) {
+        via = await ZkClient.connect({
+          hosts: `127.0.0.1:${newPort}`,
+          connectTimeoutMs: 1_000,
+          reconnect: false,
+        }).catch(() => null);
+        if (via === null) await sleep(100);
+      }
+      assert.ok(via !== null, `member 3 never listened on its new client port ${newPort}`);
+      await via.sync("/moved");
+      assert.equal(new TextDecoder().decode((await via.getData("/moved")).data!), "here");
+      await via.close();
+      const refused = await Deno.connect({ hostname: "127.0.0.1", port: oldPort }).then(
+        (c) => {
+          c.close();
+          return false;
+        },
+        (err) => err instanceof Deno.errors.ConnectionRefused,
+      );
+      assert.ok(refused, `member 3 still accepts on its old client port ${oldPort}`);
+      // The connection opened before the move is the same session, still served.
+      await stay.setData("/moved", "still here");
+      await stay.close();
+
+      // The rewritten zoo.cfg and its dynamic file carry the new port across a restart.
+      await e.kill(3);
+      await e.startMember(3);
+      await waitMode(e, 3, ["follower", "leader"]);
+      assert.equal((await configOn(e, 3)).version, reply.version);
+      await admin.close();
     } finally {
       await e.stop();
     }
