@@ -158,7 +158,7 @@ const COMMANDS: readonly CommandDef[] = [
     run(ctx) {
       const c = ctx.config;
       return {
-        client_port: c.clientPort,
+        client_port: ctx.env.clientAddress?.()?.port ?? c.clientPort,
         data_dir: `${c.dataDir}/version-2`,
         data_log_dir: `${c.dataLogDir}/version-2`,
         tick_time: c.tickMs,
@@ -399,7 +399,10 @@ const COMMANDS: readonly CommandDef[] = [
         is_leader: state === "leader",
         quorum_address: hostPort(self.host, self.quorumPort),
         election_address: hostPort(self.host, self.electionPort),
-        client_address: hostPort(ctx.config.clientPortAddress, ctx.config.clientPort),
+        client_address: hostPort(
+          ctx.env.clientAddress?.()?.hostname ?? ctx.config.clientPortAddress,
+          ctx.env.clientAddress?.()?.port ?? ctx.config.clientPort,
+        ),
         voting: self.role === "participant",
         last_zxid: `0x${zxid.toString(16)}`,
         zab_epoch: Number(zxid >> 32n),

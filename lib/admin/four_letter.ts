@@ -51,6 +51,11 @@ export interface FourLetterEnv {
   nowMs(): number;
   /** Ensemble members only: the member's place in the quorum. */
   quorum?(): QuorumStatus | null;
+  /**
+   * The client address actually listened on (a configured port 0 picks one, and a reconfig
+   * may move it); without it, the configured one is reported.
+   */
+  clientAddress?(): Deno.NetAddr | null;
 }
 
 /** What an ensemble member reports about replication (srvr, mntr, the admin API). */
@@ -143,7 +148,7 @@ export function fourLetterReply(word: string, replica: Replica, env: FourLetterE
       return "Server stats reset.\n";
     case "conf":
       return [
-        `clientPort=${cfg.clientPort}`,
+        `clientPort=${env.clientAddress?.()?.port ?? cfg.clientPort}`,
         `secureClientPort=-1`,
         `dataDir=${cfg.dataDir}/version-2`,
         `dataDirSize=${env.dataDirBytes()}`,

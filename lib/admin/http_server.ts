@@ -169,7 +169,11 @@ export interface ServerAdminOptions {
 export function serverAdminContext(server: ZkServer, opts: ServerAdminOptions): AdminContext {
   const config = server.config;
   const core = server.core;
-  const env: FourLetterEnv = { ...hostEnvironment(config), quorum: () => core.quorumStatus() };
+  const env: FourLetterEnv = {
+    ...hostEnvironment(config),
+    quorum: () => core.quorumStatus(),
+    clientAddress: () => server.listening,
+  };
   const replica = server.replica;
   return {
     replica,

@@ -79,8 +79,14 @@ export class ZkServer {
 
   /** The address actually bound (port 0 in the config picks a free one). */
   get address(): Deno.NetAddr {
-    if (this.#listener === null) throw new Error("server not started");
-    return this.#listener.addr as Deno.NetAddr;
+    const at = this.listening;
+    if (at === null) throw new Error("server not started");
+    return at;
+  }
+
+  /** The client address listened on now, or null before start. */
+  get listening(): Deno.NetAddr | null {
+    return this.#listener === null ? null : this.#listener.addr as Deno.NetAddr;
   }
 
   start(): void {
@@ -199,7 +205,11 @@ export class ZkServer {
       const word = fourLetterWord(first);
       if (word !== null) {
         sock.decoder.skip(4);
-        const env = { ...hostEnvironment(this.config), quorum: () => this.core.quorumStatus() };
+        const env = {
+          ...hostEnvironment(this.config),
+          quorum: () => this.core.quorumStatus(),
+          clientAddress: () => this.listening,
+        };
         const text = fourLetterReply(word, this.replica, env);
         sock.send(encoder.encode(text));
         sock.closeAfterFlush(`four-letter word ${word}`);

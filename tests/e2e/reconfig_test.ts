@@ -13,7 +13,7 @@ import { Err } from "../../lib/proto/errors.ts";
 import { Ensemble } from "../support/ensemble.ts";
 import { sleep } from "../interop/support/procs.ts";
 import { SUPER_DIGEST } from "../interop/support/apache_zk.ts";
-import { freePort } from "../interop/support/net.ts";
+import { fourLetter, freePort } from "../interop/support/net.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const RECONFIG_CFG = {
@@ -270,6 +270,7 @@ Deno.test({
         (err) => err instanceof Deno.errors.ConnectionRefused,
       );
       assert.ok(refused, `member 3 still accepts on its old client port ${oldPort}`);
+      assert.match(await fourLetter(newPort, "conf"), new RegExp(`^clientPort=${newPort}$`, "m"));
       // The connection opened before the move is the same session, still served.
       await stay.setData("/moved", "still here");
       await stay.close();
