@@ -69,8 +69,12 @@ export interface RaftOptions {
   log: RaftLog;
   /** Known committed (everything the local tree already holds). */
   commitZxid: number;
-  /** Serialises the committed state for a member that is behind the retained log. */
-  makeSnapshot(): SnapshotData;
+  /**
+   * The committed state for a member that is behind the retained log, or null while one is
+   * being prepared (serialising a large tree takes many event-loop turns); the leader then
+   * waits for snapshotReady().
+   */
+  makeSnapshot(): SnapshotData | null;
   /** Largest number of entries in one append message. */
   appendEntriesMax?: number;
   /** Unacknowledged append messages per member before the leader waits. */
@@ -91,6 +95,8 @@ interface Progress {
   silentTicks: number;
   /** The highest commit point this member was told (and can apply). */
   toldCommit: number;
+  /** Behind the retained log, waiting for a snapshot to be prepared for it. */
+  awaitingSnapshot: boolean;
 }
 
 interface Held {
@@ -319,6 +325,7 @@ export class RaftNode {
         idleTicks: 0,
         silentTicks: 0,
         toldCommit: 0,
+        awaitingSnapshot: false,
       });
     }
   }
@@ -620,6 +627,7 @@ export class RaftNode {
         idleTicks: 0,
         silentTicks: 0,
         toldCommit: 0,
+        awaitingSnapshot: false,
       });
     }
     // Tell everyone at once (followers learn the leader, candidates stand down).
@@ -953,9 +961,22 @@ export class RaftNode {
 
   #sendSnapshot(id: number, p: Progress): void {
     const snap = this.#o.makeSnapshot();
-    p.next = snap.zxid;
     p.inflight = this.#o.inflightMax ?? 64; // wait for the answer (or a resend timeout)
+    p.awaitingSnapshot = snap === null;
+    if (snap === null) return;
+    p.next = snap.zxid;
     this.#send({ type: "snapshot", from: this.id, to: id, term: this.#term, ...snap });
+  }
+
+  /** The snapshot makeSnapshot() was preparing is ready: members waiting for it get it. */
+  snapshotReady(): void {
+    if (this.#role !== "leader") return;
+    for (const [id, p] of this.#progress) {
+      if (!p.awaitingSnapshot) continue;
+      p.awaitingSnapshot = false;
+      p.inflight = 0;
+      this.#sendAppend(id);
+    }
   }
 
   #onAppendResp(m: Extract<RaftMessage, { type: "appendResp" }>): void {

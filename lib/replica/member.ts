@@ -25,10 +25,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 import type { EnsembleConfig } from "../config/ensemble.ts";
 import type { RaftMessage } from "../quorum/messages.ts";
-import { type HardState, type PersistBatch, RaftNode, type Role } from "../quorum/raft.ts";
+import {
+  type HardState,
+  type PersistBatch,
+  RaftNode,
+  type Role,
+  type SnapshotData,
+} from "../quorum/raft.ts";
 import { RaftLog } from "../quorum/raft_log.ts";
 import { loadSnapshot } from "../snapshot/loader.ts";
-import { writeSnapshotBytes } from "../snapshot/writer.ts";
+import { SnapshotWriter } from "../snapshot/writer.ts";
 import type { DataTree } from "../tree/data_tree.ts";
 import type { TxnEntry } from "../tree/txn.ts";
 import type { Random } from "../util/random.ts";
@@ -56,6 +62,11 @@ export interface MemberTiming {
   /** Election timeout in ticks (randomised up to twice that). */
   electionTicks: number;
   heartbeatTicks: number;
+  /**
+   * Znodes serialised per step while the leader prepares a snapshot for a member behind the
+   * retained log (default TRANSFER_SLICE_NODES): bounds how long one step holds the loop.
+   */
+  transferSliceNodes?: number;
 }
 
 /**
@@ -73,6 +84,23 @@ export function timingFor(config: Config, ensemble: EnsembleConfig): MemberTimin
 const LOG_RETAIN_ENTRIES = 50_000;
 /** Committed entries applied per step, so one step never stalls the event loop for long. */
 const APPLY_BATCH_MAX = 20_000;
+/** About 5-10 ms of serialising per step (a 1M-znode tree takes a couple of seconds). */
+const TRANSFER_SLICE_NODES = 5_000;
+
+/**
+ * A snapshot for members behind the retained log, serialised a slice per step. Applying
+ * waits meanwhile, so the bytes are the committed state at exactly `writer.zxid` (as
+ * ZooKeeper's leader blocks commits while it serialises a SNAP for a learner), while
+ * heartbeats, appends and commits go on: a big tree no longer freezes the leader into
+ * losing its followers.
+ */
+interface TransferSnapshot {
+  writer: SnapshotWriter;
+  slices: Uint8Array[];
+  bytes: number;
+  /** When the first slice was made (for the log line). */
+  startedMs: number | null;
+}
 
 export class Member {
   readonly id: number;
@@ -85,6 +113,8 @@ export class Member {
   #leaderSeen: number | null = null;
   #termSeen = -1;
   #nextRaftTickMs: number;
+  /** When tick() last ran (null before the first). */
+  #lastTickMs: number | null = null;
   #stopped = false;
   readonly #staticMembers: readonly EnsembleMember[];
   readonly #io: Omit<ReplicaIO, "forward">;
@@ -92,6 +122,10 @@ export class Member {
   #gone = false;
   /** A reconfig txn was prepared and not yet handed to Raft (it is in flight already). */
   #reconfigUnproposed = false;
+  /** Leader: the snapshot being serialised for members behind the retained log. */
+  #transferring: TransferSnapshot | null = null;
+  /** Leader: the last one prepared, kept for others while the log still reaches back to it. */
+  #transferReady: SnapshotData | null = null;
   readonly #readOnlyModeEnabled: boolean;
   readonly #reconfigEnabled: boolean;
 
@@ -152,10 +186,7 @@ export class Member {
       hardState: recovered.hardState,
       log,
       commitZxid: base,
-      makeSnapshot: () => ({
-        zxid: this.replica.tree.lastZxid,
-        data: writeSnapshotBytes(this.replica.tree, this.#sessionList()),
-      }),
+      makeSnapshot: () => this.#transferSnapshot(),
     });
     this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
   }
@@ -246,6 +277,57 @@ export class Member {
     }
     this.#reconfigUnproposed = true;
     return { type: "reconfig", data: out.data, version: zxid };
+  }
+
+  /** Raft's makeSnapshot: the prepared snapshot if still usable, else null (and prepare one). */
+  #transferSnapshot(): SnapshotData | null {
+    const ready = this.#transferReady;
+    if (ready !== null && ready.zxid >= this.raft.log.baseZxid) return ready;
+    this.#transferReady = null;
+    if (this.#transferring === null) {
+      this.replica.pauseWrites();
+      this.#transferring = {
+        writer: new SnapshotWriter(this.replica.tree, this.#sessionList()),
+        slices: [],
+        bytes: 0,
+        startedMs: null,
+      };
+    }
+    return null;
+  }
+
+  /** A snapshot for a member behind the retained log is being serialised (applying waits). */
+  get preparingSnapshot(): boolean {
+    return this.#transferring !== null;
+  }
+
+  /** Serialises one more slice of the snapshot being prepared; hands it to Raft when done. */
+  prepareSnapshotStep(nowMs: number): void {
+    const t = this.#transferring;
+    if (t === null || this.#stopped) return;
+    t.startedMs ??= nowMs;
+    const slice = t.writer.nextSlice(this.timing.transferSliceNodes ?? TRANSFER_SLICE_NODES);
+    if (slice !== null) {
+      t.slices.push(slice);
+      t.bytes += slice.byteLength;
+      if (!t.writer.done) return;
+    }
+    const data = new Uint8Array(t.bytes);
+    let at = 0;
+    for (const s of t.slices) {
+      data.set(s, at);
+      at += s.byteLength;
+    }
+    this.#transferring = null;
+    this.replica.resumeWrites();
+    this.#transferReady = { zxid: t.writer.zxid, data };
+    this.#io.log(
+      "info",
+      `snapshot at 0x${t.writer.zxid.toString(16)} for members behind the log: ` +
+        `${t.writer.nodeRecords} znodes, ${data.byteLength} bytes in ${nowMs - t.startedMs} ms`,
+    );
+    this.raft.snapshotReady();
+    this.#process(nowMs);
   }
 
   #sessionList(): Array<{ id: bigint; timeoutMs: number }> {
@@ -351,7 +433,13 @@ export class Member {
       n++;
     }
     if (nowMs >= this.#nextRaftTickMs) this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
-    this.replica.tick(nowMs);
+    // Likewise, sessions are not judged in the first tick after a stall: the followers'
+    // touches (or a new leader's term) that came meanwhile are still queued, and expiring
+    // now would blame the clients for a silence that was this member's own.
+    const stalled = this.#lastTickMs !== null && nowMs - this.#lastTickMs > this.timing.raftTickMs;
+    this.#lastTickMs = nowMs;
+    this.replica.tick(nowMs, !stalled);
+    this.prepareSnapshotStep(nowMs);
     const leader = this.raft.leaderId;
     const touched = this.replica.takeTouched();
     if (touched.length > 0 && leader !== null && leader !== this.id) {
@@ -399,6 +487,10 @@ export class Member {
     if (log.length <= LOG_RETAIN_ENTRIES) return;
     const upTo = log.zxidBeforeLast(LOG_RETAIN_ENTRIES);
     log.compact(Math.min(zxid, upTo, this.replica.tree.lastZxid));
+    // A prepared snapshot the log no longer reaches back to is of no use to anyone.
+    if (this.#transferReady !== null && this.#transferReady.zxid < log.baseZxid) {
+      this.#transferReady = null;
+    }
   }
 
   // ------------------------------------------------------------------ the loop
@@ -435,6 +527,9 @@ export class Member {
       this.replica.setLearnerRole(role as "follower" | "observer");
       return;
     }
+    // A snapshot made for the old reign is moot (and the new role resumes writes).
+    this.#transferring = null;
+    this.#transferReady = null;
     this.replica.setRole(role, term, nowMs, this.raft.log.lastZxid);
   }
 
@@ -465,7 +560,9 @@ export class Member {
         }
         this.#reconfigUnproposed = false;
       }
-      const committed = this.raft.committedAfter(this.replica.tree.lastZxid, APPLY_BATCH_MAX);
+      const committed = this.#transferring !== null
+        ? []
+        : this.raft.committedAfter(this.replica.tree.lastZxid, APPLY_BATCH_MAX);
       if (committed.length > 0) {
         this.replica.applyCommitted(committed, nowMs);
         progressed = true;

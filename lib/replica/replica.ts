@@ -806,6 +806,7 @@ export class Replica {
     this.#localSessions.clear();
     this.pending = new PendingChanges(this.tree);
     this.#held = null;
+    this.#writesPaused = false;
     // Expiries and closes prepared in the old role were dropped with its uncommitted txns (one
     // that did commit removes its session when applied): the sessions live on until then.
     for (const session of this.sessions.all()) session.closing = false;
@@ -849,7 +850,31 @@ export class Replica {
       this.#uncommitted.length = 0;
       this.#uncommittedHead = 0;
     }
-    if (this.#held !== null && this.tree.lastZxid >= this.#readyAtZxid) {
+    this.#releaseHeld();
+  }
+
+  /**
+   * Leader: new writes (and session creations) wait, as on a new leader, until
+   * resumeWrites(). The member layer pauses them while it serialises the tree for a member
+   * behind the log, with applying paused too, so the tree holds still; the session table,
+   * which changes as txns apply, must not be asked about sessions committed meanwhile.
+   */
+  pauseWrites(): void {
+    if (this.#role !== "leader") return;
+    this.#writesPaused = true;
+    this.#held ??= [];
+  }
+
+  resumeWrites(): void {
+    this.#writesPaused = false;
+    this.#releaseHeld();
+  }
+
+  #writesPaused = false;
+
+  /** Held writes are prepared once the inherited log is applied and nothing pauses them. */
+  #releaseHeld(): void {
+    if (this.#held !== null && !this.#writesPaused && this.tree.lastZxid >= this.#readyAtZxid) {
       const held = this.#held;
       this.#held = null;
       for (const h of held) {
@@ -1151,10 +1176,11 @@ export class Replica {
   // ------------------------------------------------------------------ time
 
   /** Advances time: expires sessions, closes stalled handshakes, cleans containers/TTLs. */
-  tick(nowMs: number): void {
+  /** `expireSessions` false: this tick judges no session (see Member.tick on stalls). */
+  tick(nowMs: number, expireSessions = true): void {
     this.#nowMs = nowMs;
     const decides = this.#role === "standalone" || this.leaderReady;
-    for (const id of decides ? this.sessions.expire(nowMs) : []) {
+    for (const id of decides && expireSessions ? this.sessions.expire(nowMs) : []) {
       this.#io.log("info", `expiring session 0x${BigInt.asUintN(64, id).toString(16)}`);
       const zxid = this.#lastPreparedZxid + 1;
       const txn = prepareCloseSession(this.pending, id, zxid);

@@ -42,6 +42,7 @@ export class EnsembleCore implements ServerCore {
   readonly #configPath: string | null;
   /** The configuration version the zoo.cfg files on disk describe. */
   #persistedConfigVersion: number;
+  #preparingSnapshot = false;
   #configWrites: Promise<void> = Promise.resolve();
 
   /**
@@ -159,6 +160,26 @@ export class EnsembleCore implements ServerCore {
       );
     }
     this.#hooks.onApplied();
+    if (this.member.preparingSnapshot) this.#prepareSnapshot();
+  }
+
+  /**
+   * Serialises the snapshot a member behind the log needs a slice per event-loop turn, so
+   * heartbeats and client I/O go on between slices (Member.tick alone would take one slice
+   * per tick).
+   */
+  async #prepareSnapshot(): Promise<void> {
+    if (this.#preparingSnapshot) return;
+    this.#preparingSnapshot = true;
+    try {
+      while (!this.#closed && this.member.preparingSnapshot) {
+        await new Promise((r) => setTimeout(r, 0));
+        this.member.prepareSnapshotStep(Date.now());
+        this.flush();
+      }
+    } finally {
+      this.#preparingSnapshot = false;
+    }
   }
 
   async #drain(): Promise<void> {

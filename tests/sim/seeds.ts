@@ -73,7 +73,12 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
       "term forever (fixed in raft.ts; see prevote_liveness_test.ts)",
   },
   { seed: 74, why: "no write within 10 s after the heal (as seed 59)" },
-  { seed: 7, why: "removed members cannot restart; the operator re-adds them one at a time" },
+  {
+    seed: 7,
+    why: "removed members cannot restart; the operator re-adds them one at a time (it also " +
+      "caught a leader preparing writes against its session table while applying waited for " +
+      "a snapshot being serialised)",
+  },
   {
     seed: 6055,
     why: "a member removed, then added back before it caught up, was forgotten by the leader " +
@@ -96,5 +101,11 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
     seed: 4127303822,
     why: "leader crash (failed CI at a8c0ffd): an append ack committed the reconfig removing " +
       "its sender, which was told and forgotten, then sent to (fixed in #onAppendResp)",
+  },
+  {
+    seed: 410890918,
+    why: "a leader waking from a pause expired every session before it read the queued " +
+      "messages deposing it, and told a reconnecting client so (fixed: no expiry right after " +
+      "a stall)",
   },
 ];

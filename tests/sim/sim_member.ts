@@ -9,7 +9,7 @@
 
 import { type Config, ConfigError } from "../../lib/config/config.ts";
 import type { PersistBatch } from "../../lib/quorum/raft.ts";
-import { Member, type PeerMessage } from "../../lib/replica/member.ts";
+import { Member, type PeerMessage, timingFor } from "../../lib/replica/member.ts";
 import { parseConfigText } from "../../lib/replica/reconfig.ts";
 import { CONFIG_NODE_PATH } from "../../lib/tree/data_tree.ts";
 import { listSegments, logDirOf } from "../../lib/wal/segment.ts";
@@ -135,7 +135,10 @@ export class SimHost {
     this.#checkPromises(recovered);
     this.store = store;
     const random = new SeededRandom((env.seed ^ (this.id * 0x9e3779b1) ^ this.incarnation) >>> 0);
-    this.member = new Member(this.config, env.clientIO(this), env.now(), recovered, random);
+    // A few znodes per step: a snapshot for a member behind the log takes several ticks, as
+    // a big tree does for real, and the ensemble goes on meanwhile.
+    const timing = { ...timingFor(this.config, this.config.ensemble!), transferSliceNodes: 3 };
+    this.member = new Member(this.config, env.clientIO(this), env.now(), recovered, random, timing);
     this.observed = {
       applied: recovered.tree.lastZxid,
       commit: this.member.raft.commitZxid,
