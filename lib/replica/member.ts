@@ -319,7 +319,6 @@ export class Member {
       at += s.byteLength;
     }
     this.#transferring = null;
-    this.replica.resumeWrites();
     this.#transferReady = { zxid: t.writer.zxid, data };
     this.#io.log(
       "info",
@@ -327,6 +326,10 @@ export class Member {
         `${t.writer.nodeRecords} znodes, ${data.byteLength} bytes in ${nowMs - t.startedMs} ms`,
     );
     this.raft.snapshotReady();
+    // What committed meanwhile is applied first: writes held meanwhile may come from sessions
+    // created in that time, which the session table knows only once applied.
+    this.#process(nowMs);
+    this.replica.resumeWrites();
     this.#process(nowMs);
   }
 

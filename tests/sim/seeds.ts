@@ -108,4 +108,9 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
       "messages deposing it, and told a reconnecting client so (fixed: no expiry right after " +
       "a stall)",
   },
+  {
+    seed: 2291376197,
+    why: "writes held while a snapshot was serialised were released before what committed " +
+      "meanwhile was applied: a new session's first write got SESSIONEXPIRED",
+  },
 ];
