@@ -86,6 +86,8 @@ const LOG_RETAIN_ENTRIES = 50_000;
 const APPLY_BATCH_MAX = 20_000;
 /** About 5-10 ms of serialising per step (a 1M-znode tree takes a couple of seconds). */
 const TRANSFER_SLICE_NODES = 5_000;
+/** Bytes of those slices joined into the snapshot per step. */
+const TRANSFER_JOIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * A snapshot for members behind the retained log, serialised a slice per step. Applying
@@ -100,6 +102,11 @@ interface TransferSnapshot {
   bytes: number;
   /** When the first slice was made (for the log line). */
   startedMs: number | null;
+  /** The whole snapshot, filled from `slices` once the writer is done. */
+  data: Uint8Array | null;
+  /** Slices (and their bytes) copied into `data` so far. */
+  joined: number;
+  joinedBytes: number;
 }
 
 export class Member {
@@ -291,6 +298,9 @@ export class Member {
         slices: [],
         bytes: 0,
         startedMs: null,
+        data: null,
+        joined: 0,
+        joinedBytes: 0,
       };
     }
     return null;
@@ -312,12 +322,18 @@ export class Member {
       t.bytes += slice.byteLength;
       if (!t.writer.done) return;
     }
-    const data = new Uint8Array(t.bytes);
-    let at = 0;
-    for (const s of t.slices) {
-      data.set(s, at);
-      at += s.byteLength;
+    // Then the slices are joined, a few MiB per step: fresh memory is slow to touch (page
+    // faults), and a single copy of a 100 MB snapshot would stall the leader again.
+    t.data ??= new Uint8Array(t.bytes);
+    let copied = 0;
+    while (t.joined < t.slices.length && copied < TRANSFER_JOIN_BYTES) {
+      const s = t.slices[t.joined++];
+      t.data.set(s, t.joinedBytes);
+      t.joinedBytes += s.byteLength;
+      copied += s.byteLength;
     }
+    if (t.joined < t.slices.length) return;
+    const data = t.data;
     this.#transferring = null;
     this.#transferReady = { zxid: t.writer.zxid, data };
     this.#io.log(

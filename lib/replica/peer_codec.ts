@@ -32,6 +32,18 @@ export function encodePeerMessage(m: PeerMessage): Uint8Array {
   return w.toBytes();
 }
 
+/**
+ * A snapshot message's encoding without its data bytes (which follow it on the wire), so a
+ * link can send a snapshot of many MiB without copying it into a frame.
+ */
+export function writeSnapshotHeader(
+  w: JuteWriter,
+  m: Extract<PeerMessage, { type: "snapshot" }>,
+): void {
+  w.int(TYPE_CODES.snapshot).int(m.from).int(m.to).long(m.term);
+  w.long(m.zxid).int(m.data.byteLength);
+}
+
 /** Appends the encoding of `m` to `w` (the link writes it after the length prefix). */
 export function writePeerMessage(w: JuteWriter, m: PeerMessage): void {
   w.int(TYPE_CODES[m.type]).int(m.from).int(m.to).long(m.term);

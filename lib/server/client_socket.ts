@@ -75,10 +75,11 @@ export class ClientSocket {
       while (this.#out.length > 0 && !this.#closed) {
         const chunks = this.#out;
         this.#out = [];
-        const buf = concatBytes(chunks);
-        this.#outBytes -= buf.byteLength;
-        let off = 0;
-        while (off < buf.byteLength) off += await this.conn.write(buf.subarray(off));
+        for (const buf of coalesce(chunks)) {
+          this.#outBytes -= buf.byteLength;
+          let off = 0;
+          while (off < buf.byteLength) off += await this.conn.write(buf.subarray(off));
+        }
         this.wake();
       }
     } catch {
@@ -124,4 +125,27 @@ export class ClientSocket {
     this.wake();
     this.#onClosed(this);
   }
+}
+
+/** Chunks this big are written as they are: copying them into one buffer costs more. */
+const COALESCE_BYTES_MAX = 1024 * 1024;
+
+/**
+ * Runs of small frames joined into one write each (one syscall for all a turn produced);
+ * a big chunk (a snapshot for a member) goes out alone, uncopied.
+ */
+function coalesce(chunks: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (c.byteLength < COALESCE_BYTES_MAX) {
+      run.push(c);
+      continue;
+    }
+    if (run.length > 0) out.push(concatBytes(run));
+    run = [];
+    out.push(c);
+  }
+  if (run.length > 0) out.push(concatBytes(run));
+  return out;
 }

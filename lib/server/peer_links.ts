@@ -10,7 +10,7 @@
 import type { EnsembleConfig, EnsembleMember } from "../config/ensemble.ts";
 import { DecodeError, JuteReader, JuteWriter } from "../proto/jute.ts";
 import type { PeerMessage } from "../replica/member.ts";
-import { decodePeerMessage, writePeerMessage } from "../replica/peer_codec.ts";
+import { decodePeerMessage, writePeerMessage, writeSnapshotHeader } from "../replica/peer_codec.ts";
 import { FrameError } from "../proto/frame.ts";
 import { ClientSocket } from "./client_socket.ts";
 import type { Logger } from "./log.ts";
@@ -116,6 +116,18 @@ export class PeerLinks {
     }
     if (s.outputBytes > PEER_OUTPUT_BYTES_MAX) {
       this.#reportLost(m.to);
+      return;
+    }
+    if (m.type === "snapshot") {
+      // The data goes out as it is, after a frame header that counts it.
+      const w = this.#writer;
+      w.reset();
+      w.int(0);
+      writeSnapshotHeader(w, m);
+      const header = w.toBytes();
+      new DataView(header.buffer).setInt32(0, header.byteLength - 4 + m.data.byteLength);
+      s.send(header);
+      s.send(m.data);
       return;
     }
     s.send(this.#frame(m));

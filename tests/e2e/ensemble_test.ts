@@ -333,6 +333,59 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a follower that lost its data catches up from a snapshot the leader serialises while writes go on",
+  ...opts,
+  fn: async () => {
+    // Small snapCount: members snapshot often, and after a restart a leader's log starts at
+    // its snapshot, so a member with nothing needs the snapshot, not the log.
+    const e = await Ensemble.start({ participants: 3, cfg: { snapCount: "400" } });
+    try {
+      let c = await connect(e.connectString());
+      await c.create("/s", null);
+      const first: Promise<string>[] = [];
+      for (let i = 0; i < 3_000; i++) first.push(c.create(`/s/a${i}`, "v"));
+      await Promise.all(first);
+      await c.close();
+      for (const id of [1, 2, 3]) await e.kill(id);
+      for (const id of [1, 2, 3]) await e.startMember(id);
+      const leader = await e.waitForLeader(15_000);
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      await e.kill(follower);
+      const dataDir = e.member(follower).dataDir;
+      for await (const entry of Deno.readDir(dataDir)) {
+        if (entry.name !== "myid") {
+          await Deno.remove(`${dataDir}/${entry.name}`, { recursive: true });
+        }
+      }
+      c = await connect(e.connectString([leader]));
+      const load = new WriteLoad(c, "/s");
+      await e.startMember(follower);
+      // Caught up: the follower serves the znodes it had lost.
+      const deadline = Date.now() + 30_000;
+      let count = -1;
+      while (Date.now() < deadline) {
+        const f = await connect(e.connectString([follower])).catch(() => null);
+        count = f === null
+          ? -1
+          : await f.exists("/s").then((st) => st?.numChildren ?? -1, () => -1);
+        await f?.close();
+        if (count >= 3_000) break;
+        await sleep(200);
+      }
+      assert.ok(count >= 3_000, `the follower has ${count} of the 3000 znodes`);
+      const leaderLog = await Deno.readTextFile(e.member(leader).logPath);
+      assert.match(leaderLog, /snapshot at 0x[0-9a-f]+ for members behind the log/);
+      await load.stop();
+      await assertConverged(e, "/s", [1, 2, 3], load.acked.map((a) => a.path));
+      await c.close();
+    } finally {
+      await e.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "a 5-member ensemble with an observer survives two failures, stops at three, and recovers",
   ...opts,
   fn: async () => {
