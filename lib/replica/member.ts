@@ -122,6 +122,8 @@ export class Member {
   #nextRaftTickMs: number;
   /** When tick() last ran (null before the first). */
   #lastTickMs: number | null = null;
+  /** The last tick judged no session (it came after a stall). */
+  #skippedExpiry = false;
   #stopped = false;
   readonly #staticMembers: readonly EnsembleMember[];
   readonly #io: Omit<ReplicaIO, "forward">;
@@ -454,10 +456,13 @@ export class Member {
     if (nowMs >= this.#nextRaftTickMs) this.#nextRaftTickMs = nowMs + this.timing.raftTickMs;
     // Likewise, sessions are not judged in the first tick after a stall: the followers'
     // touches (or a new leader's term) that came meanwhile are still queued, and expiring
-    // now would blame the clients for a silence that was this member's own.
-    const stalled = this.#lastTickMs !== null && nowMs - this.#lastTickMs > this.timing.raftTickMs;
+    // now would blame the clients for a silence that was this member's own. Never twice in
+    // a row, so a member whose every tick is late (overloaded) still expires sessions.
+    const late = this.#lastTickMs !== null && nowMs - this.#lastTickMs > this.timing.raftTickMs;
+    const skipExpiry = late && !this.#skippedExpiry;
+    this.#skippedExpiry = skipExpiry;
     this.#lastTickMs = nowMs;
-    this.replica.tick(nowMs, !stalled);
+    this.replica.tick(nowMs, !skipExpiry);
     this.prepareSnapshotStep(nowMs);
     const leader = this.raft.leaderId;
     const touched = this.replica.takeTouched();
