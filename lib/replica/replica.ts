@@ -1175,8 +1175,10 @@ export class Replica {
 
   // ------------------------------------------------------------------ time
 
-  /** Advances time: expires sessions, closes stalled handshakes, cleans containers/TTLs. */
-  /** `expireSessions` false: this tick judges no session (see Member.tick on stalls). */
+  /**
+   * Advances time: expires sessions, closes stalled handshakes, cleans containers/TTLs.
+   * With `expireSessions` false this tick judges no session (see Member.tick on stalls).
+   */
   tick(nowMs: number, expireSessions = true): void {
     this.#nowMs = nowMs;
     const decides = this.#role === "standalone" || this.leaderReady;
