@@ -3,8 +3,8 @@
  * other member's; a message travels on the sender's outbound connection. A connection opens
  * with a hello frame naming the sender; then each frame is one encoded PeerMessage. Messages
  * for a member that is not connected are dropped (Raft resends what matters; the member hears
- * of it, for client writes it forwarded cannot be resent), a connection that breaks is redialled with a short backoff, and a malformed frame closes that link with
- * a log line.
+ * of it, for client writes it forwarded cannot be resent), a connection that breaks is
+ * redialled with a short backoff, and a malformed frame closes that link with a log line.
  */
 
 import type { EnsembleConfig, EnsembleMember } from "../config/ensemble.ts";
