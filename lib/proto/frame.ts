@@ -8,6 +8,9 @@ export class FrameError extends Error {
   override name = "FrameError";
 }
 
+/** A drained buffer bigger than this is let go instead of kept for the next frames. */
+const IDLE_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
+
 export class FrameDecoder {
   readonly frameBytesMax: number;
   #buf: Uint8Array = new Uint8Array(0);
@@ -25,6 +28,12 @@ export class FrameDecoder {
 
   push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
+    if (this.#start === this.#end && this.#buf.byteLength > IDLE_BUFFER_BYTES_MAX) {
+      // Drained after a big frame (a snapshot from the leader): do not keep its buffer.
+      this.#buf = new Uint8Array(0);
+      this.#start = 0;
+      this.#end = 0;
+    }
     if (this.#end + chunk.byteLength > this.#buf.byteLength) {
       const live = this.#end - this.#start;
       const needed = live + chunk.byteLength;

@@ -175,3 +175,24 @@ Deno.test("FrameDecoder splits frames across chunks and rejects bad lengths", ()
   neg.push(bytes("ff ff ff ff"));
   assert.throws(() => neg.next(), FrameError);
 });
+
+Deno.test("FrameDecoder: a big frame, then small ones in the same and in later chunks", () => {
+  const big = 8 * 1024 * 1024;
+  const d = new FrameDecoder(big);
+  const frame = new Uint8Array(4 + big);
+  new DataView(frame.buffer).setInt32(0, big);
+  frame[4] = 7;
+  frame[4 + big - 1] = 9;
+  for (let at = 0; at < frame.byteLength; at += 65536) d.push(frame.subarray(at, at + 65536));
+  const body = d.next()!;
+  assert.equal(body.byteLength, big);
+  // Its buffer is let go at the next push; the body it returned stays readable.
+  d.push(bytes("00 00 00 01 aa 00 00"));
+  assert.equal(body[0], 7);
+  assert.equal(body[big - 1], 9);
+  assert.deepEqual(d.next(), bytes("aa"));
+  assert.equal(d.next(), undefined);
+  d.push(bytes("00 02 bb cc"));
+  assert.deepEqual(d.next(), bytes("bb cc"));
+  assert.equal(d.bufferedBytes, 0);
+});
