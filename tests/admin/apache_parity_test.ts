@@ -78,14 +78,21 @@ type Shape = string | { [key: string]: Shape } | Shape[];
 
 /**
  * The structure of a JSON value: leaves become their type, objects keep their keys (except
- * maps keyed by ids or paths, whose keys differ between servers: `*`), arrays their first item.
+ * maps keyed by ids or paths, whose keys differ between servers: `*`, the shape of their first
+ * entry that is not an empty list), arrays their first item.
  */
 function shape(v: unknown, dynamicKeys = false): Shape {
   if (v === null) return "null";
   if (Array.isArray(v)) return v.length === 0 ? [] : [shape(v[0])];
   if (typeof v === "object") {
     const entries = Object.entries(v as Record<string, unknown>);
-    if (dynamicKeys) return entries.length === 0 ? {} : { "*": shape(entries[0][1]) };
+    if (dynamicKeys) {
+      // The first entry that says something: ZooKeeper's expiry buckets linger empty for a
+      // while after their sessions moved on (ExpiryQueue), and an empty list has no item type.
+      const shapes = entries.map(([, x]) => shape(x));
+      const telling = shapes.find((x) => !(Array.isArray(x) && x.length === 0));
+      return entries.length === 0 ? {} : { "*": telling ?? shapes[0] };
+    }
     return Object.fromEntries(
       entries.map(([k, x]) => [k, shape(x, DYNAMIC_MAPS.has(k))]),
     );
