@@ -70,15 +70,31 @@ export interface RaftOptions {
   /** Known committed (everything the local tree already holds). */
   commitZxid: number;
   /**
-   * The committed state for a member that is behind the retained log, or null while one is
+   * The committed state, at a zxid above `afterZxid`, for a member that is behind the
+   * retained log (or better served by a snapshot: preferSnapshot), or null while one is
    * being prepared (serialising a large tree takes many event-loop turns); the leader then
    * waits for snapshotReady().
    */
-  makeSnapshot(): SnapshotData | null;
+  makeSnapshot(afterZxid: number): SnapshotData | null;
+  /**
+   * Whether a member that holds the log up to `zxid` should get a snapshot rather than the
+   * entries after it, though the log still has them (ZooKeeper sends a SNAP when the log to
+   * send outweighs a third of a snapshot). Asked when a member's catch-up starts.
+   */
+  preferSnapshot?(zxid: number): boolean;
   /** Largest number of entries in one append message. */
   appendEntriesMax?: number;
   /** Unacknowledged append messages per member before the leader waits. */
   inflightMax?: number;
+  /**
+   * Roughly how many bytes an entry takes on the wire. With it, an append carries at most
+   * appendBytesMax of entries (at least one) and a member has at most inflightBytesMax
+   * unacknowledged: a member far behind is fed in steps, not with hundreds of MiB encoded
+   * in one turn of the leader.
+   */
+  entryBytes?(entry: TxnEntry): number;
+  appendBytesMax?: number;
+  inflightBytesMax?: number;
 }
 
 interface Progress {
@@ -87,6 +103,9 @@ interface Progress {
   /** prevZxid of the next append to send. */
   next: number;
   inflight: number;
+  /** Estimated bytes of the unacknowledged appends, and each one's (oldest first). */
+  inflightBytes: number;
+  inflightSizes: number[];
   /** Heard from within the current check-quorum window. */
   recentActive: boolean;
   /** Ticks since the member last made progress (for resending lost appends). */
@@ -97,6 +116,11 @@ interface Progress {
   toldCommit: number;
   /** Behind the retained log, waiting for a snapshot to be prepared for it. */
   awaitingSnapshot: boolean;
+  /**
+   * Its log was just found to end at `next` (it rejected an append, or a heartbeat answer
+   * said so): the moment to ask preferSnapshot.
+   */
+  logEndKnown: boolean;
 }
 
 interface Held {
@@ -321,11 +345,14 @@ export class RaftNode {
         match: 0,
         next: this.log.lastZxid,
         inflight: 0,
+        inflightBytes: 0,
+        inflightSizes: [],
         recentActive: true,
         idleTicks: 0,
         silentTicks: 0,
         toldCommit: 0,
         awaitingSnapshot: false,
+        logEndKnown: false,
       });
     }
   }
@@ -623,11 +650,14 @@ export class RaftNode {
         match: 0,
         next: this.log.lastZxid,
         inflight: 0,
+        inflightBytes: 0,
+        inflightSizes: [],
         recentActive: true,
         idleTicks: 0,
         silentTicks: 0,
         toldCommit: 0,
         awaitingSnapshot: false,
+        logEndKnown: false,
       });
     }
     // Tell everyone at once (followers learn the leader, candidates stand down).
@@ -888,7 +918,12 @@ export class RaftNode {
   }
 
   #onSnapshot(m: Extract<RaftMessage, { type: "snapshot" }>): void {
-    if (m.zxid > this.#commit) {
+    if (m.zxid > this.#commit && this.log.has(m.zxid) && this.log.baseZxid < m.zxid) {
+      // This member already logged the leader's entry at the snapshot's zxid (zxids are
+      // unique to a term, so the logs agree up to it): its log may go on past it with entries
+      // it acknowledged, which a reset would lose. It keeps its log and catches up from it.
+      this.#leaderMatched = Math.max(this.#leaderMatched, m.zxid);
+    } else if (m.zxid > this.#commit) {
       this.#seal();
       this.log.reset(m.zxid);
       this.#noteTruncated(m.zxid);
@@ -938,15 +973,36 @@ export class RaftNode {
     const p = this.#progress.get(id)!;
     const inflightMax = this.#o.inflightMax ?? 64;
     if (p.inflight >= inflightMax) return;
+    if (p.inflightBytes >= (this.#o.inflightBytesMax ?? Infinity)) return;
     let prev = p.next;
     if (!this.log.has(prev)) prev = this.log.floor(prev);
-    if (prev < 0 || prev < this.log.baseZxid) {
-      this.#sendSnapshot(id, p);
+    // Asked only when a catch-up starts, not for every append. (A member that already
+    // holds the snapshot's zxid keeps its log instead: see #onSnapshot.)
+    const catchupStarts = p.logEndKnown;
+    p.logEndKnown = false;
+    if (
+      prev < 0 || prev < this.log.baseZxid ||
+      (catchupStarts && prev < this.#commit && this.#o.preferSnapshot?.(prev) === true)
+    ) {
+      this.#sendSnapshot(id, p, Math.max(prev, 0));
       return;
     }
-    const entries = this.log.after(prev, this.#o.appendEntriesMax ?? 512);
+    let entries = this.log.after(prev, this.#o.appendEntriesMax ?? 512);
     if (entries.length === 0 && prev === p.match && p.inflight > 0) return;
+    let bytes = 0;
+    const sizeOf = this.#o.entryBytes;
+    if (sizeOf !== undefined) {
+      const bytesMax = this.#o.appendBytesMax ?? Infinity;
+      let n = 0;
+      while (n < entries.length && (n === 0 || bytes + sizeOf(entries[n]) <= bytesMax)) {
+        bytes += sizeOf(entries[n]);
+        n++;
+      }
+      if (n < entries.length) entries = entries.slice(0, n);
+    }
     p.inflight++;
+    p.inflightBytes += bytes;
+    p.inflightSizes.push(bytes);
     p.next = entries.length > 0 ? entries[entries.length - 1].zxid : prev;
     this.#send({
       type: "append",
@@ -959,9 +1015,16 @@ export class RaftNode {
     });
   }
 
-  #sendSnapshot(id: number, p: Progress): void {
-    const snap = this.#o.makeSnapshot();
-    p.inflight = this.#o.inflightMax ?? 64; // wait for the answer (or a resend timeout)
+  /** Forgets the appends in flight (resent from p.next), or marks `n` as in flight. */
+  #resetInflight(p: Progress, n = 0): void {
+    p.inflight = n;
+    p.inflightBytes = 0;
+    p.inflightSizes.length = 0;
+  }
+
+  #sendSnapshot(id: number, p: Progress, afterZxid: number): void {
+    const snap = this.#o.makeSnapshot(afterZxid);
+    this.#resetInflight(p, this.#o.inflightMax ?? 64); // wait for the answer (or a resend timeout)
     p.awaitingSnapshot = snap === null;
     if (snap === null) return;
     p.next = snap.zxid;
@@ -974,7 +1037,9 @@ export class RaftNode {
     for (const [id, p] of this.#progress) {
       if (!p.awaitingSnapshot) continue;
       p.awaitingSnapshot = false;
-      p.inflight = 0;
+      // Nothing was sent to it while it waited, so its log still ends at `next`.
+      p.logEndKnown = p.inflight >= (this.#o.inflightMax ?? 64);
+      this.#resetInflight(p);
       this.#sendAppend(id);
     }
   }
@@ -986,13 +1051,14 @@ export class RaftNode {
     p.recentActive = true;
     p.silentTicks = 0;
     if (p.inflight > 0) p.inflight--;
+    p.inflightBytes -= p.inflightSizes.shift() ?? 0;
     if (m.success) {
       if (m.matchZxid > p.match) {
         p.match = m.matchZxid;
         p.idleTicks = 0;
       }
       if (p.next < p.match) p.next = p.match;
-      if (p.inflight >= (this.#o.inflightMax ?? 64)) p.inflight = 0; // snapshot answered
+      if (p.inflight >= (this.#o.inflightMax ?? 64)) this.#resetInflight(p); // snapshot answered
       if (this.#isVoterAnywhere(m.from)) this.#maybeCommit();
       // The commit just made may have been the reconfig that removed this member, and
       // #noteCommitted then already told it and forgot it.
@@ -1004,7 +1070,8 @@ export class RaftNode {
     } else {
       // Back up to what both may share; every rejection moves strictly down.
       p.next = Math.min(p.next, m.hintZxid);
-      p.inflight = 0;
+      this.#resetInflight(p);
+      p.logEndKnown = true;
     }
     if (p.next < this.log.lastZxid || !m.success) this.#sendAppend(m.from);
   }
@@ -1035,11 +1102,15 @@ export class RaftNode {
     if (p === undefined || this.#dropLeaver(m.from, p)) return;
     p.recentActive = true;
     p.silentTicks = 0;
-    if (p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks) {
+    if (
+      p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks &&
+      !p.awaitingSnapshot
+    ) {
       // No progress for two heartbeats while behind: an append was lost. Resend from what
       // the member is known to hold.
       p.next = p.match > 0 ? p.match : Math.min(p.next, m.lastZxid);
-      p.inflight = 0;
+      this.#resetInflight(p);
+      p.logEndKnown = true;
       p.idleTicks = 0;
       this.#sendAppend(m.from);
     }

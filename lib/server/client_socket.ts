@@ -128,7 +128,7 @@ export class ClientSocket {
 }
 
 /** Chunks this big are written as they are: copying them into one buffer costs more. */
-const COALESCE_BYTES_MAX = 1024 * 1024;
+const COALESCE_BYTES_MAX = 64 * 1024;
 
 /**
  * Runs of small frames joined into one write each (one syscall for all a turn produced);

@@ -24,6 +24,8 @@ const PEER_FRAME_BYTES_MAX = 1024 * 1024 * 1024;
 /** Output queued for a peer that is not reading before new messages to it are dropped. */
 const PEER_OUTPUT_BYTES_MAX = 256 * 1024 * 1024;
 const REDIAL_DELAY_MS = 100;
+/** The frame writer's buffer is reused up to this size. */
+const WRITER_BYTES_KEPT = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 1000;
 
 interface Outbound {
@@ -65,7 +67,7 @@ export class PeerLinks {
   #listener: Deno.TcpListener | null = null;
   #closed = false;
   #nextSocketId = 1;
-  readonly #writer = new JuteWriter(64 * 1024);
+  #writer = new JuteWriter(WRITER_BYTES_KEPT);
 
   constructor(ensemble: EnsembleConfig, log: Logger, on: PeerLinkEvents) {
     this.#ensemble = ensemble;
@@ -154,7 +156,15 @@ export class PeerLinks {
     w.reset();
     w.int(0);
     writePeerMessage(w, m);
-    const bytes = w.toBytes();
+    let bytes: Uint8Array;
+    if (w.offset > WRITER_BYTES_KEPT) {
+      // A big append (a member catching up): its bytes are handed over, not copied, and the
+      // writer starts afresh rather than keep a buffer that size.
+      bytes = w.view();
+      this.#writer = new JuteWriter(WRITER_BYTES_KEPT);
+    } else {
+      bytes = w.toBytes();
+    }
     new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, bytes.byteLength - 4);
     return bytes;
   }

@@ -75,6 +75,36 @@ export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
   return w.toBytes();
 }
 
+/**
+ * About how many bytes writeTxnEntry writes for `entry` (paths counted as one byte a
+ * character), without encoding it: for the leader's budget of bytes per append.
+ */
+export function txnEntryBytesEstimate(entry: TxnEntry): number {
+  return 32 + txnBytesEstimate(entry.txn);
+}
+
+function txnBytesEstimate(txn: Txn): number {
+  switch (txn.type) {
+    case "create":
+      return 32 + txn.path.length + (txn.data?.byteLength ?? 0) + 24 * txn.acl.length;
+    case "setData":
+      return 16 + txn.path.length + (txn.data?.byteLength ?? 0);
+    case "setACL":
+      return 16 + txn.path.length + 24 * txn.acl.length;
+    case "delete":
+    case "check":
+      return 8 + txn.path.length;
+    case "closeSession":
+      return txn.paths.reduce((n, path) => n + 4 + path.length, 8);
+    case "reconfig":
+      return 16 + txn.data.byteLength;
+    case "multi":
+      return txn.txns.reduce((n, t) => n + 12 + txnBytesEstimate(t), 8);
+    default:
+      return 8;
+  }
+}
+
 /** Decodes exactly one entry; throws DecodeError on anything else. */
 export function decodeTxnEntry(bytes: Uint8Array): TxnEntry {
   const r = new JuteReader(bytes);

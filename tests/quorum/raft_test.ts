@@ -47,6 +47,8 @@ class Cluster {
   readonly holdDisk = new Set<number>();
   readonly #pending = new Map<number, PersistBatch[]>();
   snapshots = 0;
+  /** The leader's answer to preferSnapshot (a snapshot although the log has the entries). */
+  preferSnapshot = false;
 
   readonly #seed: number;
 
@@ -75,6 +77,7 @@ class Cluster {
             this.snapshots++;
             return { zxid: this.nodes.get(id)!.commitZxid, data: new Uint8Array([id]) };
           },
+          preferSnapshot: () => this.preferSnapshot,
         }),
       );
       this.persisted.set(id, []);
@@ -251,6 +254,62 @@ Deno.test("RaftNode sends a snapshot to a member behind the retained log", () =>
   assert.equal(c.node(lagging).takeSnapshotToInstall()?.zxid, installed.snapshot!.zxid);
   assert.equal(c.node(lagging).log.lastZxid, zxids[4]);
 });
+
+for (const prefer of [true, false]) {
+  Deno.test(`RaftNode: a member with an empty log gets ${prefer ? "a snapshot" : "the log"} when preferSnapshot says ${prefer}`, () => {
+    const c = new Cluster([1, 2, 3]);
+    const leader = c.electLeader();
+    const lagging = [1, 2, 3].find((id) => id !== leader)!;
+    c.isolate(lagging);
+    const zxids = c.propose(leader, 5);
+    // The lagging member lost its disk: a new node with the same id and nothing logged.
+    c.addNode(lagging, [1, 2, 3]);
+    c.preferSnapshot = prefer;
+    c.isolate(lagging, false);
+    c.tick(10);
+    const installed = c.persisted.get(lagging)!.find((b) => b.snapshot !== null);
+    assert.equal(installed !== undefined, prefer);
+    assert.equal(c.snapshots > 0, prefer);
+    assert.equal(c.node(lagging).log.lastZxid, zxids[4]);
+    assert.equal(c.node(lagging).commitZxid, c.node(leader).commitZxid);
+  });
+}
+
+for (const logged of [true, false]) {
+  Deno.test(`RaftNode: a snapshot at a zxid the member ${logged ? "already logged keeps" : "never logged replaces"} its log`, () => {
+    // Member 1 follows member 2 in term 1 with entries 1..5 logged (or only 1..2), nothing
+    // known committed. An acknowledgement of 5 may be on its way to the leader, so a
+    // snapshot at 3 must not drop 4 and 5.
+    const zxids = [1, 2, 3, 4, 5].map((i) => makeZxid(1, i));
+    const n = new RaftNode({
+      id: 1,
+      voters: [1, 2, 3],
+      observers: [],
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      random: new SeededRandom(7),
+      hardState: { term: 1, votedFor: 2 },
+      log: new RaftLog(0, (logged ? zxids : zxids.slice(0, 2)).map(entry)),
+      commitZxid: 0,
+      makeSnapshot: () => null,
+    });
+    n.step({
+      type: "snapshot",
+      from: 2,
+      to: 1,
+      term: 1,
+      zxid: zxids[2],
+      data: new Uint8Array([9]),
+    });
+    if (logged) {
+      assert.equal(n.log.lastZxid, zxids[4]);
+      assert.equal(n.takeSnapshotToInstall(), null);
+    } else {
+      assert.equal(n.log.lastZxid, zxids[2]);
+      assert.equal(n.takeSnapshotToInstall()?.zxid, zxids[2]);
+    }
+  });
+}
 
 Deno.test("RaftNode transfers leadership to the most up-to-date voter", () => {
   const c = new Cluster([1, 2, 3]);
