@@ -15,6 +15,7 @@ import { parseHosts } from "../client/hosts.ts";
 import { runBigTree } from "./bench/big_tree.ts";
 import { measureMix, medianRow, prepareZnodes, type Target } from "./bench/measure.ts";
 import { runEnsembleScenario } from "./bench/ensemble.ts";
+import { catchupOnce, catchupReport, type CatchupSample } from "./bench/catchup.ts";
 import {
   failoverReport,
   markdownReport,
@@ -47,6 +48,11 @@ Scenarios (--scenarios, comma separated; default mixes,snapshot,restart,ensemble
   restart    with the same preloaded tree: RSS, then stop and start again on the same data
              (--restarts times); time until srvr answers Mode:, RSS while and after starting
   (snapshot and restart share one preload per target; together about 2-3 minutes per target)
+  catchup    not in the default list: a 3-member ensemble per target holding --catchup-znodes
+             znodes; a follower loses its disk and rejoins (a full snapshot from the leader)
+             while --catchup-writers sessions write through the leader: time until it caught
+             up, the longest gap between acknowledged writes, and whether the leader changed
+             (about 2 minutes per target with 1M znodes)
 
 Both servers run on loopback with forceSync=yes, tickTime=2000, the same snapCount and a fresh
 dataDir under the same temp directory; ZooKeeper runs with JVM flags ${JVM_FLAGS_BENCH.join(" ")}
@@ -79,6 +85,9 @@ Ensembles (the mixes' options above apply too, except --mixes and --*-connect):
   --snapshot-tail-s S (default 10)
   --snapshot-max-s S  longest paced run, whatever was seen (default 240)
   --restarts N        restarts per target, median reported (default 3)
+Catch-up (the ensemble timing, --big-value-bytes, --preload-batch and --snap-count apply):
+  --catchup-znodes N  znodes in the tree (default 1000000)
+  --catchup-writers W writer sessions on the leader during the catch-up (default 8)
 Targets:
   --targets LIST      zkd,zk (default both; zk is skipped when not installed)
   --zkd-connect H:P   mixes only: use a running zkd instead of starting one
@@ -132,6 +141,8 @@ interface BenchOptions {
   snapshotTailS: number;
   snapshots: number;
   restarts: number;
+  catchupZnodes: number;
+  catchupWriters: number;
   zkdDenoFlags: string[];
   keepDirs: boolean;
 }
@@ -188,6 +199,8 @@ const STRING_OPTIONS = [
   "snapshot-tail-s",
   "snapshots",
   "restarts",
+  "catchup-znodes",
+  "catchup-writers",
   "zkd-deno-flags",
 ] as const;
 
@@ -245,7 +258,7 @@ function parseOptions(args: string[]): BenchOptions | "help" {
   const snapCount = positiveInt("snap-count", v["snap-count"], 100_000);
   if (snapCount < 2) throw new BenchArgError(`--snap-count must be at least 2`);
   return {
-    scenarios: list("scenarios", v.scenarios, SCENARIOS),
+    scenarios: list("scenarios", v.scenarios, [...SCENARIOS, "catchup"], SCENARIOS),
     connections: positiveInt("connections", v.connections, 16),
     inflight: positiveInt("inflight", v.inflight, 32),
     durationS: positiveInt("duration-s", v["duration-s"], 10),
@@ -272,6 +285,8 @@ function parseOptions(args: string[]): BenchOptions | "help" {
     snapshotTailS: wholeNumber("snapshot-tail-s", v["snapshot-tail-s"], 10),
     snapshots: positiveInt("snapshots", v.snapshots, 1),
     restarts: positiveInt("restarts", v.restarts, 3),
+    catchupZnodes: positiveInt("catchup-znodes", v["catchup-znodes"], 1_000_000),
+    catchupWriters: positiveInt("catchup-writers", v["catchup-writers"], 8),
     zkdDenoFlags: (v["zkd-deno-flags"] ?? "").split(" ").filter((f) => f !== ""),
     keepDirs: v["keep-dirs"] ?? false,
   };
@@ -359,6 +374,36 @@ async function runMixes(opts: BenchOptions, wanted: string[]): Promise<Row[]> {
 }
 
 /** The ensemble scenario's two tables (throughput by mix; failover). */
+async function catchupSection(opts: BenchOptions, wanted: string[]): Promise<string> {
+  const timing = { tickTime: String(opts.ensembleTickMs), initLimit: "10", syncLimit: "5" };
+  const cfg = { ...timing, forceSync: "yes", snapCount: String(opts.snapCount) };
+  const samples: CatchupSample[] = [];
+  for (const kind of wanted.filter((t): t is "zkd" | "zk" => t === "zkd" || t === "zk")) {
+    samples.push(
+      await catchupOnce({
+        kind,
+        repoRoot: REPO_ROOT,
+        zkdDenoFlags: opts.zkdDenoFlags,
+        keepDirs: opts.keepDirs,
+        cfg,
+        znodes: opts.catchupZnodes,
+        value: benchValue(opts.bigValueBytes),
+        preloadBatch: opts.preloadBatch,
+        writers: opts.catchupWriters,
+        timeoutMs: 300_000,
+        log,
+      }),
+    );
+  }
+  return "### 3-member ensembles: a member that lost its disk catches up\n\n" +
+    catchupReport(samples, {
+      setup: `${opts.catchupZnodes} znodes of ${opts.bigValueBytes} bytes; ` +
+        `${opts.catchupWriters} writer sessions looping setData on the leader; every member ` +
+        `with ${Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(", ")}; ZooKeeper ` +
+        `members with JVM ${JVM_FLAGS_BIG.join(" ")}.`,
+    });
+}
+
 async function ensembleSections(opts: BenchOptions, wanted: string[]): Promise<string> {
   const kinds = wanted.filter((t): t is "zkd" | "zk" => t === "zkd" || t === "zk");
   const timing = { tickTime: String(opts.ensembleTickMs), initLimit: "10", syncLimit: "5" };
@@ -475,6 +520,9 @@ export async function runBench(args: string[]): Promise<number> {
     }
     if (opts.scenarios.includes("ensemble")) {
       sections.push(await ensembleSections(opts, wanted));
+    }
+    if (opts.scenarios.includes("catchup")) {
+      sections.push(await catchupSection(opts, wanted));
     }
     const snapshot = opts.scenarios.includes("snapshot");
     const restart = opts.scenarios.includes("restart");
