@@ -102,11 +102,12 @@ const TRANSFER_SLICE_NODES = 5_000;
 const TRANSFER_JOIN_BYTES = 8 * 1024 * 1024;
 
 /**
- * A snapshot for members behind the retained log, serialised a slice per step. Applying
- * waits meanwhile, so the bytes are the committed state at exactly `writer.zxid` (as
- * ZooKeeper's leader blocks commits while it serialises a SNAP for a learner), while
- * heartbeats, appends and commits go on: a big tree no longer freezes the leader into
- * losing its followers.
+ * A snapshot for members behind the retained log, serialised a slice per step, so
+ * heartbeats, appends and commits go on and a big tree no longer freezes the leader into
+ * losing its followers. Applying and new writes wait meanwhile, so the bytes are the
+ * committed state at exactly `writer.zxid` and the member serves a consistent tree as soon
+ * as it installed them. (ZooKeeper's leader serialises a fuzzy SNAP while commits go on and
+ * its learner serves only once synced; zkd has no such barrier yet, hence the pause.)
  */
 interface TransferSnapshot {
   writer: SnapshotWriter;
