@@ -5,7 +5,8 @@
  * p50/p99, and the CPU the server and the load generator used, so a saturated generator is
  * visible); p99 during a snapshot of a 1M-znode tree (bench/big_tree.ts); restart time and
  * resident memory with that tree; 3-member ensembles of both (the mixes' load spread over
- * the members, then leader failovers: bench/ensemble.ts). Prints one
+ * the members, then leader failovers: bench/ensemble.ts); on request, a member that lost its
+ * disk catching up in such an ensemble (bench/catchup.ts). Prints one
  * markdown table per scenario with zkd/ZooKeeper ratios and the load average. It reports
  * numbers; it does not pass or fail.
  */
