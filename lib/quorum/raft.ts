@@ -994,9 +994,10 @@ export class RaftNode {
     if (sizeOf !== undefined) {
       const bytesMax = this.#o.appendBytesMax ?? Infinity;
       let n = 0;
-      while (n < entries.length && (n === 0 || bytes + sizeOf(entries[n]) <= bytesMax)) {
-        bytes += sizeOf(entries[n]);
-        n++;
+      for (; n < entries.length; n++) {
+        const size = sizeOf(entries[n]);
+        if (n > 0 && bytes + size > bytesMax) break;
+        bytes += size;
       }
       if (n < entries.length) entries = entries.slice(0, n);
     }

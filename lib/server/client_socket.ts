@@ -135,6 +135,7 @@ const COALESCE_BYTES_MAX = 64 * 1024;
  * a big chunk (a snapshot for a member) goes out alone, uncopied.
  */
 function coalesce(chunks: readonly Uint8Array[]): Uint8Array[] {
+  if (chunks.every((c) => c.byteLength < COALESCE_BYTES_MAX)) return [concatBytes(chunks)];
   const out: Uint8Array[] = [];
   let run: Uint8Array[] = [];
   for (const c of chunks) {
