@@ -1103,12 +1103,10 @@ export class RaftNode {
     if (p === undefined || this.#dropLeaver(m.from, p)) return;
     p.recentActive = true;
     p.silentTicks = 0;
-    if (
-      p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks &&
-      !p.awaitingSnapshot
-    ) {
+    if (p.match < this.log.lastZxid && p.idleTicks >= 2 * this.#o.heartbeatTicks) {
       // No progress for two heartbeats while behind: an append was lost. Resend from what
-      // the member is known to hold.
+      // the member is known to hold. (One waiting for a snapshot asks for it again, which
+      // also starts a new one if the member layer dropped the one it was making.)
       p.next = p.match > 0 ? p.match : Math.min(p.next, m.lastZxid);
       this.#resetInflight(p);
       p.logEndKnown = true;
