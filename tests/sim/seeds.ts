@@ -113,4 +113,10 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
     why: "writes held while a snapshot was serialised were released before what committed " +
       "meanwhile was applied: a new session's first write got SESSIONEXPIRED",
   },
+  {
+    seed: 2882078885,
+    why: "simulator: a client whose closeSession was cut off reconnected and was told " +
+      "'expired' by the leader that had prepared it, which then crashed (the client asked " +
+      "for it, as with ZooKeeper; the checker now knows)",
+  },
 ];
