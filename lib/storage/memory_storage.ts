@@ -15,7 +15,8 @@
  *   short at a random byte: a torn write. The crashed handle and its files stop working (so
  *   leftover callbacks of the "dead process" cannot write); crash() returns the new handle.
  * - corruptByte(): flips bits of stored bytes, durable copy included (media damage).
- * - failNextSync(): the next sync of a file rejects (an EIO from fdatasync).
+ * - failNextSync(): the next sync of a file rejects (an EIO from fdatasync); a crash first
+ *   forgets it (it was meant for the process that crashed).
  * - manualSync: syncs stay pending until completeSyncs(), so a test can crash while an
  *   fdatasync is "in flight" and see that nothing it covered is promised.
  *
@@ -262,6 +263,8 @@ export class MemoryStorage implements Storage {
       }
       inode.unsynced = [];
       inode.content = inode.durable.clone();
+      // An injected sync failure belongs to the process that was to see it.
+      inode.failNextSync = false;
     }
     for (const dir of disk.dirs.values()) {
       if (random !== undefined && dir.unsynced.length > 0) {
@@ -287,7 +290,7 @@ export class MemoryStorage implements Storage {
     inode.durable.xor(offset, mask);
   }
 
-  /** The next sync() of this file rejects, and makes nothing durable. */
+  /** The next sync() of this file rejects, and makes nothing durable (unless a crash comes first). */
   failNextSync(path: string): void {
     this.#inode(path).failNextSync = true;
   }

@@ -119,4 +119,9 @@ export const RECONFIG_SEEDS: readonly SeedCase[] = [
       "'expired' by the leader that had prepared it, which then crashed (the client asked " +
       "for it, as with ZooKeeper; the checker now knows)",
   },
+  {
+    seed: 3273781266,
+    why: "simulator: a member crashed between an injected fsync failure and the fsync, and " +
+      "its next process met the failure meant for the old one (MemoryStorage.crash forgets it)",
+  },
 ];
