@@ -341,20 +341,25 @@ export class RaftNode {
     }
     for (const id of all) {
       if (id === this.id || this.#progress.has(id)) continue;
-      this.#progress.set(id, {
-        match: 0,
-        next: this.log.lastZxid,
-        inflight: 0,
-        inflightBytes: 0,
-        inflightSizes: [],
-        recentActive: true,
-        idleTicks: 0,
-        silentTicks: 0,
-        toldCommit: 0,
-        awaitingSnapshot: false,
-        logEndKnown: false,
-      });
+      this.#progress.set(id, this.#newProgress());
     }
+  }
+
+  /** What a leader knows of a member it has not heard from yet: nothing it holds. */
+  #newProgress(): Progress {
+    return {
+      match: 0,
+      next: this.log.lastZxid,
+      inflight: 0,
+      inflightBytes: 0,
+      inflightSizes: [],
+      recentActive: true,
+      idleTicks: 0,
+      silentTicks: 0,
+      toldCommit: 0,
+      awaitingSnapshot: false,
+      logEndKnown: false,
+    };
   }
 
   // ------------------------------------------------------------------ state
@@ -646,19 +651,7 @@ export class RaftNode {
     this.#progress.clear();
     for (const m of this.#allMembers()) {
       if (m === this.id) continue;
-      this.#progress.set(m, {
-        match: 0,
-        next: this.log.lastZxid,
-        inflight: 0,
-        inflightBytes: 0,
-        inflightSizes: [],
-        recentActive: true,
-        idleTicks: 0,
-        silentTicks: 0,
-        toldCommit: 0,
-        awaitingSnapshot: false,
-        logEndKnown: false,
-      });
+      this.#progress.set(m, this.#newProgress());
     }
     // Tell everyone at once (followers learn the leader, candidates stand down).
     for (const id of this.#progress.keys()) {
