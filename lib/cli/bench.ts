@@ -375,9 +375,19 @@ async function runMixes(opts: BenchOptions, wanted: string[]): Promise<Row[]> {
 }
 
 /** The ensemble scenario's two tables (throughput by mix; failover). */
+/** zoo.cfg keys of every ensemble member, zkd's and ZooKeeper's alike. */
+function ensembleCfg(opts: BenchOptions): Record<string, string> {
+  return {
+    tickTime: String(opts.ensembleTickMs),
+    initLimit: "10",
+    syncLimit: "5",
+    forceSync: "yes",
+    snapCount: String(opts.snapCount),
+  };
+}
+
 async function catchupSection(opts: BenchOptions, wanted: string[]): Promise<string> {
-  const timing = { tickTime: String(opts.ensembleTickMs), initLimit: "10", syncLimit: "5" };
-  const cfg = { ...timing, forceSync: "yes", snapCount: String(opts.snapCount) };
+  const cfg = ensembleCfg(opts);
   const samples: CatchupSample[] = [];
   for (const kind of wanted.filter((t): t is "zkd" | "zk" => t === "zkd" || t === "zk")) {
     samples.push(
@@ -407,8 +417,7 @@ async function catchupSection(opts: BenchOptions, wanted: string[]): Promise<str
 
 async function ensembleSections(opts: BenchOptions, wanted: string[]): Promise<string> {
   const kinds = wanted.filter((t): t is "zkd" | "zk" => t === "zkd" || t === "zk");
-  const timing = { tickTime: String(opts.ensembleTickMs), initLimit: "10", syncLimit: "5" };
-  const cfg = { ...timing, forceSync: "yes", snapCount: String(opts.snapCount) };
+  const cfg = ensembleCfg(opts);
   const r = await runEnsembleScenario({
     targets: kinds,
     repoRoot: REPO_ROOT,
